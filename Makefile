@@ -1,0 +1,52 @@
+# Guichet DLNUF — the two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint pytest bench install migrate seed clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(PY) manage.py migrate --no-input
+
+seed: migrate
+	$(PY) manage.py load_catalogue
+	$(PY) manage.py load_demo_data
+
+run: seed
+	@echo "Guichet DLNUF sur http://$(HOST):$(PORT)/ (documentation de l'API : /api/v1/docs)"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+lint: install
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy .
+	$(PY) manage.py makemigrations --check --dry-run
+
+# The suite runs on SQLite, then again on PostgreSQL when DLNUF_TEST_POSTGRES_URL is set
+# (.ci/run starts a throw-away cluster and sets it).
+pytest: install
+	$(VENV)/bin/pytest
+	@if [ -n "$$DLNUF_TEST_POSTGRES_URL" ]; then \
+		echo "--- same suite on PostgreSQL"; \
+		DATABASE_URL="$$DLNUF_TEST_POSTGRES_URL" $(VENV)/bin/pytest; \
+	else \
+		echo "--- PostgreSQL run skipped: DLNUF_TEST_POSTGRES_URL is not set"; \
+	fi
+
+test: lint pytest
+
+bench: install
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

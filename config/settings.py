@@ -1,0 +1,177 @@
+"""Settings for Guichet DLNUF, read from the environment only.
+
+Development (the default) works with nothing configured: the database, the secret key and the
+journal keys live under ``var/`` and are created on first use. Production
+(``DLNUF_ENVIRONMENT=production``) has no secret defaults and refuses to start without them.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from config.local_secrets import local_secret
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+
+ENVIRONMENT = env.str("DLNUF_ENVIRONMENT", default="development")
+if ENVIRONMENT not in {"development", "test", "production"}:
+    raise ImproperlyConfigured(
+        f"DLNUF_ENVIRONMENT must be development, test or production, not {ENVIRONMENT!r}"
+    )
+IS_PRODUCTION = ENVIRONMENT == "production"
+
+VAR_DIR = Path(env.str("DLNUF_VAR_DIR", default=str(BASE_DIR / "var")))
+
+_PRODUCTION_SECRETS = (
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "ALLOWED_HOSTS",
+    "DLNUF_JOURNAL_SIGNING_KEY",
+    "DLNUF_JOURNAL_SUBJECT_SECRET",
+)
+if IS_PRODUCTION:
+    missing = [name for name in _PRODUCTION_SECRETS if not env.str(name, default="")]
+    if missing:
+        raise ImproperlyConfigured(
+            "Production refuses to start without: " + ", ".join(missing) + " (see README)."
+        )
+
+DEBUG = env.bool("DEBUG", default=not IS_PRODUCTION)
+SECRET_KEY = env.str("SECRET_KEY", default="") or local_secret(VAR_DIR, "secret_key")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "ninja",
+    "dlnuf.organisations",
+    "dlnuf.catalogue",
+    "dlnuf.habilitations",
+    "dlnuf.exchange",
+    "dlnuf.journal",
+    "dlnuf.sandbox",
+    "dlnuf.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'dlnuf.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers work while the journal writes; IMMEDIATE takes the write lock at BEGIN so
+    # that two writers queue on busy_timeout instead of failing with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "organisations.User"
+
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "fr-fr"
+TIME_ZONE = "Europe/Paris"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+if IS_PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.server": {"level": "WARNING"}},
+}
+
+# --- Providers ------------------------------------------------------------------------------
+# When an upstream URL is unset, the built-in sandbox (mounted under /sandbox/) serves that
+# family. DLNUF_SANDBOX_URL is where the gateway reaches the sandbox over HTTP.
+DLNUF_SANDBOX_URL = env.str("DLNUF_SANDBOX_URL", default="http://127.0.0.1:8000/sandbox").rstrip(
+    "/"
+)
+DLNUF_API_PARTICULIER_URL = env.str("DLNUF_API_PARTICULIER_URL", default="").rstrip("/")
+DLNUF_API_PARTICULIER_TOKEN = env.str("DLNUF_API_PARTICULIER_TOKEN", default="")
+DLNUF_API_ENTREPRISE_URL = env.str("DLNUF_API_ENTREPRISE_URL", default="").rstrip("/")
+DLNUF_API_ENTREPRISE_TOKEN = env.str("DLNUF_API_ENTREPRISE_TOKEN", default="")
+DLNUF_PROVIDER_TIMEOUT_SECONDS = env.float("DLNUF_PROVIDER_TIMEOUT_SECONDS", default=10.0)
+DLNUF_BREAKER_FAILURE_THRESHOLD = env.int("DLNUF_BREAKER_FAILURE_THRESHOLD", default=5)
+DLNUF_BREAKER_RESET_SECONDS = env.float("DLNUF_BREAKER_RESET_SECONDS", default=30.0)
+DLNUF_RATE_LIMIT_PER_MINUTE = env.int("DLNUF_RATE_LIMIT_PER_MINUTE", default=1200)
+# Response cache: off unless a positive TTL is set, and never for personal data datasets.
+DLNUF_RESPONSE_CACHE_SECONDS = env.int("DLNUF_RESPONSE_CACHE_SECONDS", default=0)
+DLNUF_CREDENTIAL_DEFAULT_DAYS = env.int("DLNUF_CREDENTIAL_DEFAULT_DAYS", default=548)
+
+# --- Journal -------------------------------------------------------------------------------
+# The signing key is the hex form of a 32-byte Ed25519 private key (any 32 random bytes are one).
+DLNUF_JOURNAL_SIGNING_KEY = env.str("DLNUF_JOURNAL_SIGNING_KEY", default="") or local_secret(
+    VAR_DIR, "journal_signing_key"
+)
+DLNUF_JOURNAL_SUBJECT_SECRET = env.str("DLNUF_JOURNAL_SUBJECT_SECRET", default="") or local_secret(
+    VAR_DIR, "journal_subject_secret"
+)
+# Exchanges wait for their journal entry to be committed; concurrent entries share one commit.
+DLNUF_JOURNAL_BATCH_MAX = env.int("DLNUF_JOURNAL_BATCH_MAX", default=256)
+DLNUF_JOURNAL_BATCHING = env.bool("DLNUF_JOURNAL_BATCHING", default=True)

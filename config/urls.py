@@ -1,0 +1,10 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from dlnuf.api.v1 import api
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("sandbox/", include("dlnuf.sandbox.urls")),
+    path("admin/", admin.site.urls),
+]

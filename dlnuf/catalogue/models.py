@@ -1,0 +1,169 @@
+"""Who holds which data, under which legal basis, and which supporting documents it replaces.
+
+Everything here is loaded from the seed files in ``data/`` by ``manage.py load_catalogue``:
+adding a dataset served by a plain REST provider is a data change, not a code change.
+"""
+
+from django.db import models
+
+
+class Provider(models.Model):
+    """An administration that holds data (CNAF, DGFiP, INSEE…)."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField("nom", max_length=255)
+    acronym = models.CharField("sigle", max_length=50, blank=True)
+    website = models.URLField("site", blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.acronym or self.name
+
+
+class ConnectorKind(models.TextChoices):
+    API_PARTICULIER = "api_particulier", "API Particulier"
+    API_ENTREPRISE = "api_entreprise", "API Entreprise"
+    REST = "rest", "REST générique"
+
+
+class AuthKind(models.TextChoices):
+    NONE = "none", "aucune"
+    BEARER = "bearer", "jeton Bearer"
+    HEADER = "header", "en-tête dédié"
+
+
+class Connector(models.Model):
+    """How the gateway reaches one upstream API.
+
+    The base URL and secret of API Particulier / API Entreprise come from the environment
+    (``DLNUF_API_PARTICULIER_URL`` …); when the URL is unset the built-in sandbox under
+    ``sandbox_path`` serves the family. Secrets are never stored here: ``auth_secret_env`` names
+    the environment variable that holds them.
+    """
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField("nom", max_length=255)
+    kind = models.CharField(max_length=20, choices=ConnectorKind.choices)
+    base_url = models.URLField("URL de base", blank=True)
+    base_url_env = models.CharField(max_length=100, blank=True)
+    sandbox_path = models.CharField(max_length=100, blank=True)
+    auth_kind = models.CharField(max_length=10, choices=AuthKind.choices, default=AuthKind.BEARER)
+    auth_header = models.CharField(max_length=100, blank=True)
+    auth_secret_env = models.CharField(max_length=100, blank=True)
+    sends_trace_parameters = models.BooleanField(default=True)
+    timeout_seconds = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LegalBasis(models.Model):
+    slug = models.SlugField(unique=True)
+    title = models.CharField("intitulé", max_length=255)
+    reference = models.CharField("référence", max_length=255, blank=True)
+    url = models.URLField(blank=True)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name_plural = "legal bases"
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SupportingDocument(models.Model):
+    """A document people used to provide (pièce justificative) that a dataset replaces."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField("nom", max_length=255)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SubjectKind(models.TextChoices):
+    PERSON = "person", "particulier"
+    COMPANY = "company", "entreprise ou association"
+
+
+class Dataset(models.Model):
+    slug = models.SlugField(unique=True)
+    title = models.CharField("intitulé", max_length=255)
+    description = models.TextField(blank=True)
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="datasets")
+    connector = models.ForeignKey(Connector, on_delete=models.PROTECT, related_name="datasets")
+    subject_kind = models.CharField(max_length=10, choices=SubjectKind.choices)
+    themes = models.JSONField(default=list, blank=True)
+    holds_personal_data = models.BooleanField(default=True)
+    legal_bases = models.ManyToManyField(LegalBasis, related_name="datasets", blank=True)
+    supporting_documents = models.ManyToManyField(
+        SupportingDocument, related_name="datasets", blank=True
+    )
+    # Seconds a provider answer may be reused; ignored for personal data (never cached).
+    cache_seconds = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Endpoint(models.Model):
+    """One way to ask a dataset: an upstream path and the parameters that identify the subject.
+
+    ``parameters`` is a list of ``{"name": …, "required": bool, "pattern": optional regex,
+    "label": optional}``; well-known names (``siren``, ``nomNaissance``, ``prenoms[]`` …) are
+    checked by the gateway's own rules, ``pattern`` checks a dataset's own extra parameters.
+    The gateway picks the first endpoint whose required parameters are all present.
+    """
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="endpoints")
+    name = models.SlugField()
+    path_template = models.CharField(max_length=255)
+    parameters = models.JSONField(default=list)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["dataset", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "name"], name="unique_endpoint_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset.slug}:{self.name}"
+
+
+class Scope(models.Model):
+    """The unit of habilitation: a named set of fields of a dataset.
+
+    ``fields`` lists the paths of ``data`` the scope reveals: ``"quotient_familial"`` (a top-level
+    key), ``"admissions[].est_inscrit"`` (a key inside each element of a list), ``"a.b"`` (a key
+    inside an object) or ``"*"`` (the whole answer, for endpoint-level authorisation).
+    """
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="scopes")
+    slug = models.CharField(max_length=100)
+    label = models.CharField("libellé", max_length=255)
+    description = models.TextField("ce que le périmètre révèle", blank=True)
+    fields = models.JSONField(default=list)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["dataset", "position", "slug"]
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "slug"], name="unique_scope_per_dataset")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset.slug}:{self.slug}"

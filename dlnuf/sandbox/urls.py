@@ -1,0 +1,4 @@
+from django.urls import URLPattern
+
+app_name = "sandbox"
+urlpatterns: list[URLPattern] = []

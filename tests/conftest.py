@@ -1,0 +1,25 @@
+"""Shared fixtures. Factories live beside the tests of each app (tests/<app>/factories.py)."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+
+REFERENCE_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "reference"
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> Iterator[None]:
+    # Rate limits, breakers and cached grants live in the cache: no test inherits another's.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def reference_dir() -> Path:
+    """The public reference data, when present beside the project; skips the test otherwise."""
+    if not REFERENCE_DIR.is_dir():
+        pytest.skip("reference data not present")
+    return REFERENCE_DIR
