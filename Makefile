@@ -24,7 +24,8 @@ seed: migrate
 
 run: seed
 	@echo "Guichet DLNUF sur http://$(HOST):$(PORT)/ (documentation de l'API : /api/v1/docs)"
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	DLNUF_SANDBOX_URL=$${DLNUF_SANDBOX_URL:-http://$(HOST):$(PORT)/sandbox} \
+		$(PY) manage.py runserver $(HOST):$(PORT)
 
 lint: install
 	$(VENV)/bin/ruff format --check .
@@ -45,7 +46,10 @@ pytest: install
 
 test: lint pytest
 
+# Needs wrk (Debian package) as the load generator; installs it when run as root.
 bench: install
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk; } || \
+		{ echo "wrk is required: apt-get install wrk"; exit 1; }
 	$(PY) bench/run.py
 
 clean:

@@ -44,7 +44,6 @@ SECRET_KEY = env.str("SECRET_KEY", default="") or local_secret(VAR_DIR, "secret_
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -94,10 +93,11 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'dlnuf.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets readers work while the journal writes; IMMEDIATE takes the write lock at BEGIN so
-    # that two writers queue on busy_timeout instead of failing with "database is locked".
+    # WAL lets readers work while the journal writes; synchronous=FULL syncs every commit, since
+    # an exchange is answered only once its journal entry is durable. IMMEDIATE takes the write
+    # lock at BEGIN so that two writers queue on the timeout instead of failing as "locked".
     DATABASES["default"]["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
@@ -152,6 +152,10 @@ LOGGING = {
 DLNUF_SANDBOX_URL = env.str("DLNUF_SANDBOX_URL", default="http://127.0.0.1:8000/sandbox").rstrip(
     "/"
 )
+# Sandbox cases that sleep, to test provider timeouts; tests shorten it.
+DLNUF_SANDBOX_SLOW_SECONDS = env.float("DLNUF_SANDBOX_SLOW_SECONDS", default=12.0)
+# Extra directories of cases in the upstream mock format (params -> status + payload).
+DLNUF_SANDBOX_EXTRA_CASES_DIRS = env.list("DLNUF_SANDBOX_EXTRA_CASES_DIRS", default=[])
 DLNUF_API_PARTICULIER_URL = env.str("DLNUF_API_PARTICULIER_URL", default="").rstrip("/")
 DLNUF_API_PARTICULIER_TOKEN = env.str("DLNUF_API_PARTICULIER_TOKEN", default="")
 DLNUF_API_ENTREPRISE_URL = env.str("DLNUF_API_ENTREPRISE_URL", default="").rstrip("/")
