@@ -1,0 +1,308 @@
+"""Writes to the journal: append entries (with the tree state) and sign tree heads."""
+
+import atexit
+import os
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import Error as DatabaseError
+from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
+from django.utils import timezone
+
+from dlnuf.journal.encoding import ENTRY_COLUMNS, entry_canonical_bytes, json_list
+from dlnuf.journal.errors import JournalUnavailable
+from dlnuf.journal.merkle import (
+    EMPTY_ROOT,
+    HASH_SIZE,
+    fold_blocks,
+    frontier_append,
+    leaf_hash,
+)
+from dlnuf.journal.models import (
+    EPOCH,
+    MICROSECOND,
+    JournalEntry,
+    MerkleNode,
+    SignedTreeHead,
+    TreeHead,
+)
+from dlnuf.journal.selectors import tree_head_current
+from dlnuf.journal.signing import journal_key, sign_tree_head
+from dlnuf.journal.writer import GroupCommitWriter
+
+__all__ = [
+    "ExchangeRecord",
+    "JournalUnavailable",
+    "journal_entries_append",
+    "journal_record",
+    "journal_writer_stop",
+    "tree_head_sign",
+]
+
+# The batching writer also signs the tree head on its own, at most this often per process, so
+# that signed checkpoints exist even when nobody asks for one.
+WRITER_SIGNING_INTERVAL_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class ExchangeRecord:
+    exchange_id: uuid.UUID
+    occurred_at: datetime  # aware
+    consumer_siret: str
+    habilitation_id: int | None
+    credential_id: int | None
+    dataset_slug: str
+    scopes: tuple[str, ...]  # scope slugs applied
+    fields_returned: tuple[str, ...]  # names/paths of the fields returned, never values
+    recipient: str
+    context: str
+    object: str
+    provider: str  # provider slug
+    status: int  # HTTP status answered to the consumer
+    code: str  # "ok" or the problem code answered
+    latency_ms: float
+    subject_key: str  # from dlnuf.journal.subjects.subject_key()
+
+
+def _storable(text: str) -> str:
+    """The text as the database can hold it: PostgreSQL refuses NUL characters and no database
+    takes lone surrogates; both become U+FFFD. Trace parameters come from the consumer's
+    request and an exchange refused for bad input is journaled too."""
+    if "\x00" in text:
+        text = text.replace("\x00", "\ufffd")
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        text = "".join("\ufffd" if 0xD800 <= ord(char) <= 0xDFFF else char for char in text)
+    return text
+
+
+def _entry_values(record: ExchangeRecord) -> tuple[Any, ...]:
+    """The entry's columns after ``index``, in canonical order.
+
+    Runs in the caller's thread, so that a record the database could not take fails alone
+    instead of failing the whole batch it would have joined.
+    """
+    if record.occurred_at.tzinfo is None:
+        raise ValueError("occurred_at doit être une date avec fuseau horaire.")
+    if len(record.consumer_siret) > 14 or len(record.subject_key) > 64:
+        raise ValueError("consumer_siret (14 caractères) ou subject_key (64) trop long.")
+    if not 100 <= record.status <= 599:
+        raise ValueError(f"Statut HTTP impossible : {record.status}.")
+    return (
+        record.exchange_id.hex,
+        (record.occurred_at - EPOCH) // MICROSECOND,
+        record.consumer_siret,
+        record.habilitation_id,
+        record.credential_id,
+        _storable(record.dataset_slug),
+        json_list([_storable(scope) for scope in record.scopes]),
+        json_list([_storable(name) for name in record.fields_returned]),
+        _storable(record.recipient),
+        _storable(record.context),
+        _storable(record.object),
+        _storable(record.provider),
+        int(record.status),
+        _storable(record.code),
+        round(record.latency_ms * 1000),
+        record.subject_key,
+    )
+
+
+def _head_sql() -> tuple[str, str]:
+    """SELECT (locking) and UPDATE of the head row, as raw SQL: they run once per commit."""
+    quote = connection.ops.quote_name
+    table = quote(TreeHead._meta.db_table)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    select = f"SELECT {quote('size')}, {quote('frontier')} FROM {table} WHERE id = %s{lock}"  # noqa: S608
+    assignments = ", ".join(
+        f"{quote(name)} = %s" for name in ("size", "root_hash", "frontier", "updated_at")
+    )
+    return select, f"UPDATE {table} SET {assignments} WHERE id = %s"  # noqa: S608
+
+
+def _lock_head(cursor: CursorWrapper, select: str) -> tuple[int, list[bytes]]:
+    """Lock the head row (creating it for an empty journal) and return size and frontier.
+
+    PostgreSQL takes a row lock (SELECT … FOR UPDATE); SQLite already holds the database's
+    write lock since BEGIN IMMEDIATE.
+    """
+    cursor.execute(select, [TreeHead.SINGLETON_ID])
+    row = cursor.fetchone()
+    if row is None:
+        TreeHead.objects.bulk_create(
+            [TreeHead(size=0, root_hash=EMPTY_ROOT, frontier=b"", updated_at=timezone.now())],
+            ignore_conflicts=True,
+        )
+        cursor.execute(select, [TreeHead.SINGLETON_ID])
+        row = cursor.fetchone()
+    size, stored_frontier = row
+    frontier = bytes(stored_frontier)
+    if len(frontier) != HASH_SIZE * size.bit_count():
+        raise JournalUnavailable("La tête de l'arbre est incohérente ; lancez journal_verify.")
+    return size, [frontier[i : i + HASH_SIZE] for i in range(0, len(frontier), HASH_SIZE)]
+
+
+def _insert_sql(table: str, columns: Sequence[str]) -> str:
+    quote = connection.ops.quote_name
+    placeholders = ", ".join(["%s"] * len(columns))
+    names = ", ".join(map(quote, columns))
+    # Quoted model identifiers only; the values are bound parameters.
+    return f"INSERT INTO {quote(table)} ({names}) VALUES ({placeholders})"  # noqa: S608
+
+
+_ENTRY_DB_COLUMNS = (*ENTRY_COLUMNS, "leaf_hash")
+_EXCHANGE_ID_POSITION = ENTRY_COLUMNS.index("exchange_id")
+
+
+@transaction.atomic
+def _append_prepared(prepared: Sequence[tuple[Any, ...]]) -> list[int]:
+    if not prepared:
+        return []
+    select_head, update_head = _head_sql()
+    with connection.cursor() as cursor:
+        size, frontier = _lock_head(cursor, select_head)
+        native_uuid = connection.features.has_native_uuid_field
+        entry_rows: list[tuple[Any, ...]] = []
+        node_rows: list[tuple[int, bytes]] = []
+        for index, values in enumerate(prepared, start=size):
+            row = (index, *values)
+            leaf = leaf_hash(entry_canonical_bytes(row))
+            if native_uuid:
+                row = (
+                    *row[:_EXCHANGE_ID_POSITION],
+                    uuid.UUID(hex=row[_EXCHANGE_ID_POSITION]),
+                    *row[_EXCHANGE_ID_POSITION + 1 :],
+                )
+            entry_rows.append((*row, leaf))
+            node_rows.extend(frontier_append(index, frontier, leaf))
+        new_size = size + len(prepared)
+        cursor.executemany(_insert_sql(JournalEntry._meta.db_table, _ENTRY_DB_COLUMNS), entry_rows)
+        if node_rows:
+            cursor.executemany(
+                _insert_sql(MerkleNode._meta.db_table, ("position", "hash")), node_rows
+            )
+        updated_at = connection.ops.adapt_datetimefield_value(timezone.now())
+        cursor.execute(
+            update_head,
+            [
+                new_size,
+                fold_blocks(frontier),
+                b"".join(frontier),
+                updated_at,
+                TreeHead.SINGLETON_ID,
+            ],
+        )
+    return list(range(size, new_size))
+
+
+def journal_entries_append(*, records: Sequence[ExchangeRecord]) -> list[int]:
+    """Append ``records`` in one transaction, in order; returns their indices.
+
+    The same path as the exchanges' entries (leaves, nodes and head written together); used
+    directly to load many entries at once.
+    """
+    return _append_prepared([_entry_values(record) for record in records])
+
+
+def journal_record(record: ExchangeRecord) -> int:
+    """Append one entry durably and return its leaf index (0-based). Blocks until the entry is
+    committed (batched with concurrent entries when DLNUF_JOURNAL_BATCHING). Raises
+    JournalUnavailable when it cannot be written."""
+    values = _entry_values(record)
+    if settings.DLNUF_JOURNAL_BATCHING:
+        return _process_writer().submit(values)
+    try:
+        return _append_prepared([values])[0]
+    except DatabaseError as error:
+        raise JournalUnavailable("L'entrée n'a pas pu être écrite.") from error
+
+
+def tree_head_sign() -> SignedTreeHead:
+    """Sign the current tree head and archive the signature.
+
+    When the latest archived signature already covers the current head with the current key, it
+    is returned as it is: asking for the tree head again and again adds no rows, and takes no
+    write lock.
+    """
+    head = tree_head_current()
+    key = journal_key()
+    latest = SignedTreeHead.objects.order_by("-id").first()
+    if (
+        latest is not None
+        and latest.tree_size == head.size
+        and bytes(latest.root_hash) == head.root_hash
+        and latest.key_id == key.key_id
+    ):
+        return latest
+    timestamp_ms = int(time.time() * 1000)
+    if latest is not None:
+        timestamp_ms = max(timestamp_ms, latest.timestamp_ms)
+    signature = sign_tree_head(
+        tree_size=head.size, timestamp_ms=timestamp_ms, root_hash=head.root_hash
+    )
+    with transaction.atomic():
+        return SignedTreeHead.objects.create(
+            tree_size=head.size,
+            timestamp_ms=timestamp_ms,
+            root_hash=head.root_hash,
+            key_id=key.key_id,
+            signature=signature,
+        )
+
+
+class _PeriodicSigner:
+    def __init__(self) -> None:
+        self._last = float("-inf")
+
+    def __call__(self) -> None:
+        now = time.monotonic()
+        if now - self._last >= WRITER_SIGNING_INTERVAL_SECONDS:
+            self._last = now
+            tree_head_sign()
+
+
+_writer: GroupCommitWriter | None = None
+_writer_lock = threading.Lock()
+
+
+def _process_writer() -> GroupCommitWriter:
+    global _writer
+    writer = _writer
+    if writer is not None and writer.pid == os.getpid():
+        return writer
+    with _writer_lock:
+        if _writer is None or _writer.pid != os.getpid():
+            _writer = GroupCommitWriter(
+                append=_append_prepared,
+                batch_max=settings.DLNUF_JOURNAL_BATCH_MAX,
+                after_commit=_PeriodicSigner(),
+            )
+        return _writer
+
+
+def journal_writer_stop() -> None:
+    """Finish the pending entries and stop this process's writer thread (it restarts on demand)."""
+    global _writer
+    with _writer_lock:
+        writer, _writer = _writer, None
+    if writer is not None and writer.pid == os.getpid():
+        writer.stop()
+
+
+def _forget_writer_in_child() -> None:
+    # A forked child has none of the parent's threads; its first entry starts its own writer.
+    global _writer, _writer_lock
+    _writer = None
+    _writer_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_writer_in_child)
+atexit.register(journal_writer_stop)
