@@ -1,0 +1,213 @@
+"""Every problem the exchange API can answer, in one table.
+
+Each problem has a stable ``code`` (what client software tests), an HTTP status, and a French
+title and default detail. The table is the reference documentation of the API's errors: the
+OpenAPI document and the README are generated from it.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ProblemKind:
+    code: str
+    status: int
+    title: str
+    detail: str
+
+
+_KINDS = (
+    ProblemKind(
+        "missing_parameter",
+        400,
+        "Paramètre manquant",
+        "Un paramètre obligatoire est absent de la requête.",
+    ),
+    ProblemKind(
+        "invalid_parameter",
+        400,
+        "Paramètre invalide",
+        "La valeur d'un paramètre ne respecte pas le format attendu.",
+    ),
+    ProblemKind(
+        "unknown_parameter",
+        400,
+        "Paramètre inconnu",
+        "La requête contient un paramètre que ce jeu de données n'accepte pas.",
+    ),
+    ProblemKind(
+        "repeated_parameter",
+        400,
+        "Paramètre répété",
+        "Ce paramètre ne peut être donné qu'une fois.",
+    ),
+    ProblemKind(
+        "recipient_is_subject",
+        400,
+        "Le destinataire est l'entité recherchée",
+        "Le paramètre recipient doit être le SIRET de l'organisation habilitée qui utilisera la "
+        "donnée, pas le SIREN ou le SIRET de l'entité recherchée.",
+    ),
+    ProblemKind(
+        "credential_missing",
+        401,
+        "Authentification requise",
+        "Envoyez votre jeton dans l'en-tête « Authorization: Bearer … ».",
+    ),
+    ProblemKind(
+        "credential_unknown",
+        401,
+        "Jeton inconnu",
+        "Ce jeton n'existe pas. Vérifiez qu'il a été copié en entier.",
+    ),
+    ProblemKind(
+        "credential_expired",
+        401,
+        "Jeton expiré",
+        "Ce jeton ou l'habilitation qui l'a produit est arrivé à échéance. Demandez son "
+        "renouvellement.",
+    ),
+    ProblemKind(
+        "credential_revoked",
+        401,
+        "Jeton révoqué",
+        "Ce jeton ou l'habilitation qui l'a produit a été révoqué.",
+    ),
+    ProblemKind(
+        "dataset_not_granted",
+        403,
+        "Jeu de données non habilité",
+        "Votre habilitation ne porte pas sur ce jeu de données.",
+    ),
+    ProblemKind(
+        "scope_not_granted",
+        403,
+        "Aucun périmètre habilité",
+        "Votre habilitation ne comporte plus aucun périmètre de ce jeu de données.",
+    ),
+    ProblemKind(
+        "recipient_mismatch",
+        403,
+        "Destinataire non habilité",
+        "Le paramètre recipient doit être le SIRET de l'organisation titulaire de "
+        "l'habilitation liée à ce jeton.",
+    ),
+    ProblemKind(
+        "dataset_unknown",
+        404,
+        "Jeu de données inconnu",
+        "Aucun jeu de données actif ne porte ce nom.",
+    ),
+    ProblemKind(
+        "subject_not_found",
+        404,
+        "Personne ou entité non trouvée",
+        "Le fournisseur de données ne connaît pas la personne ou l'entité demandée.",
+    ),
+    ProblemKind(
+        "provider_conflict",
+        409,
+        "Conflit chez le fournisseur",
+        "Le fournisseur de données signale un conflit, par exemple plusieurs personnes "
+        "correspondant aux critères.",
+    ),
+    ProblemKind(
+        "provider_unprocessable",
+        422,
+        "Demande non traitable par le fournisseur",
+        "Le fournisseur de données ne peut pas traiter cette demande.",
+    ),
+    ProblemKind(
+        "rate_limited",
+        429,
+        "Trop de requêtes",
+        "Vous avez dépassé le nombre d'appels par minute permis pour ce jeton. Réessayez après "
+        "le délai indiqué par l'en-tête Retry-After.",
+    ),
+    ProblemKind(
+        "provider_error",
+        502,
+        "Erreur du fournisseur de données",
+        "Le fournisseur de données a répondu par une erreur.",
+    ),
+    ProblemKind(
+        "provider_malformed_answer",
+        502,
+        "Réponse du fournisseur illisible",
+        "La réponse du fournisseur de données n'a pas le format attendu.",
+    ),
+    ProblemKind(
+        "provider_partial_answer",
+        502,
+        "Réponse partielle du fournisseur",
+        "Des données n'ont pas pu être obtenues auprès du fournisseur.",
+    ),
+    ProblemKind(
+        "provider_access_denied",
+        502,
+        "Accès refusé par le fournisseur",
+        "Le fournisseur de données a refusé l'accès de la plateforme. L'équipe est prévenue.",
+    ),
+    ProblemKind(
+        "provider_unavailable",
+        503,
+        "Fournisseur indisponible",
+        "Le fournisseur de données est momentanément indisponible ou en maintenance.",
+    ),
+    ProblemKind(
+        "provider_rate_limited",
+        503,
+        "Fournisseur saturé",
+        "Le fournisseur de données limite momentanément les appels. Réessayez plus tard.",
+    ),
+    ProblemKind(
+        "circuit_open",
+        503,
+        "Fournisseur suspendu",
+        "Après plusieurs échecs consécutifs, les appels à ce fournisseur sont suspendus "
+        "quelques secondes. Réessayez plus tard.",
+    ),
+    ProblemKind(
+        "journal_unavailable",
+        503,
+        "Journal des accès indisponible",
+        "L'accès n'a pas pu être inscrit au journal ; aucune donnée n'est transmise sans "
+        "trace. Réessayez plus tard.",
+    ),
+    ProblemKind(
+        "provider_timeout",
+        504,
+        "Fournisseur hors délai",
+        "Le fournisseur de données n'a pas répondu dans le délai imparti.",
+    ),
+)
+
+PROBLEMS: dict[str, ProblemKind] = {kind.code: kind for kind in _KINDS}
+
+
+class ExchangeRefused(Exception):
+    """An exchange that ends with a problem answer instead of data."""
+
+    def __init__(
+        self,
+        code: str,
+        *,
+        detail: str = "",
+        parameter: str | None = None,
+        provider_code: str | None = None,
+        retry_after: int | None = None,
+    ) -> None:
+        self.kind = PROBLEMS[code]
+        self.detail = detail or self.kind.detail
+        self.parameter = parameter
+        self.provider_code = provider_code
+        self.retry_after = retry_after
+        super().__init__(code)
+
+    @property
+    def code(self) -> str:
+        return self.kind.code
+
+    @property
+    def status(self) -> int:
+        return self.kind.status
