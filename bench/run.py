@@ -1,0 +1,87 @@
+"""`make bench`: every benchmark of the product in one run, on SQLite and on PostgreSQL.
+
+1. The gateway (bench/gateway_bench.py): calls straight to the sandbox provider, then the same calls
+   through the gateway (authentication, minimisation, durable journal), at 1 and 16 clients.
+2. The journal (bench/journal_bench.py): append rate, `journal_verify` rate and subject lookup time
+   with a journal of DLNUF_BENCH_JOURNAL_ENTRIES entries (default 1,000,000).
+
+Figures are printed as a Markdown table (the one in the README) and saved to var/bench.json.
+Environment: DLNUF_BENCH_SECONDS (wrk duration per run, default 10), DLNUF_BENCH_POSTGRES_URL (use
+this database instead of starting a throw-away cluster), DLNUF_BENCH_JOURNAL_ENTRIES.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.postgres import postgres_url  # noqa: E402
+
+
+def _run_script(script: str, *args: str) -> dict[str, Any]:
+    with tempfile.NamedTemporaryFile(suffix=".json") as output:
+        subprocess.run(
+            [sys.executable, str(ROOT / "bench" / script), *args, "--json", output.name],
+            cwd=ROOT,
+            check=True,
+        )
+        return dict(json.loads(Path(output.name).read_text()))
+
+
+def _gateway_rows(figures: dict[str, Any]) -> list[str]:
+    rows = []
+    for key, label in (
+        ("direct_c1", "sandbox direct, 1 client"),
+        ("gateway_c1", "via the gateway, 1 client"),
+        ("direct_c16", "sandbox direct, 16 clients"),
+        ("gateway_c16", "via the gateway, 16 clients"),
+    ):
+        run = figures[key]
+        rows.append(
+            f"| {figures['database']} | {label} | {run['throughput_per_s']:.0f} | {run['p50_ms']} "
+            f"| {run['p95_ms']} | {run['p99_ms']} | {run['errors']} |"
+        )
+    return rows
+
+
+def main() -> None:
+    seconds = os.environ.get("DLNUF_BENCH_SECONDS", "10")
+    entries = os.environ.get("DLNUF_BENCH_JOURNAL_ENTRIES", "1000000")
+    results: dict[str, Any] = {"gateway": [], "journal": []}
+    with postgres_url() as pg_url:
+        databases = [None] + ([pg_url] if pg_url else [])
+        for database_url in databases:
+            db_args = ["--database-url", database_url] if database_url else []
+            results["gateway"].append(
+                _run_script("gateway_bench.py", "--seconds", seconds, *db_args)
+            )
+            results["journal"].append(
+                _run_script("journal_bench.py", "--entries", entries, *db_args)
+            )
+
+    print("\n| database | calls | exchanges/s | p50 ms | p95 ms | p99 ms | errors |")
+    print("|---|---|---|---|---|---|---|")
+    for figures in results["gateway"]:
+        print("\n".join(_gateway_rows(figures)))
+    for figures in results["gateway"]:
+        print(
+            f"\nAdded latency at p50, one client ({figures['database']}): "
+            f"{figures['added_latency_p50_ms']} ms — {figures['journal_verify']}"
+        )
+    print("\nJournal:")
+    for figures in results["journal"]:
+        print(json.dumps(figures, ensure_ascii=False))
+    out = ROOT / "var" / "bench.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    print(f"\nFigures saved to {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
