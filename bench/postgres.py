@@ -1,6 +1,7 @@
 """A throw-away PostgreSQL cluster on loopback for the benchmarks.
 
-Uses DLNUF_BENCH_POSTGRES_URL when given; otherwise, when the server binaries are installed,
+Uses the server of DLNUF_BENCH_POSTGRES_URL when given (its role must be allowed to create
+databases); otherwise, when the server binaries are installed,
 starts a cluster in a temporary directory (as the ``postgres`` user when run as root, since
 initdb refuses root) and removes it afterwards.
 """
@@ -13,6 +14,7 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
 
 
 def _free_port() -> int:
@@ -27,9 +29,19 @@ def _as_postgres(command: list[str]) -> list[str]:
     return command
 
 
+def fresh_database(server_url: str, name: str) -> str:
+    """Create (or re-create) an empty database ``name`` on that server; return its URL."""
+    import psycopg
+
+    with psycopg.connect(server_url, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+
+
 @contextlib.contextmanager
-def postgres_url() -> Iterator[str | None]:
-    """Yield a database URL, or None when PostgreSQL is not available here."""
+def postgres_server() -> Iterator[str | None]:
+    """Yield the URL of a PostgreSQL server to create databases on, or None when there is none."""
     given = os.environ.get("DLNUF_BENCH_POSTGRES_URL")
     if given:
         yield given
@@ -58,15 +70,7 @@ def postgres_url() -> Iterator[str | None]:
         capture_output=True,
     )
     try:
-        subprocess.run(
-            _as_postgres(
-                [f"{bin_dir}/createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres"]
-                + ["dlnuf_bench"]
-            ),
-            check=True,
-            capture_output=True,
-        )
-        yield f"postgres://postgres@127.0.0.1:{port}/dlnuf_bench"
+        yield f"postgres://postgres@127.0.0.1:{port}/postgres"
     finally:
         subprocess.run(
             _as_postgres([f"{bin_dir}/pg_ctl", "-D", data_dir, "-m", "fast", "stop"]),

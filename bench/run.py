@@ -21,7 +21,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.postgres import postgres_url  # noqa: E402
+from bench.postgres import fresh_database, postgres_server  # noqa: E402
 
 
 def _run_script(script: str, *args: str) -> dict[str, Any]:
@@ -54,15 +54,19 @@ def main() -> None:
     seconds = os.environ.get("DLNUF_BENCH_SECONDS", "10")
     entries = os.environ.get("DLNUF_BENCH_JOURNAL_ENTRIES", "1000000")
     results: dict[str, Any] = {"gateway": [], "journal": []}
-    with postgres_url() as pg_url:
-        databases = [None] + ([pg_url] if pg_url else [])
-        for database_url in databases:
-            db_args = ["--database-url", database_url] if database_url else []
+    with postgres_server() as pg_server:
+        # Each benchmark gets its own empty database: SQLite files under a temporary directory
+        # (made by the scripts), PostgreSQL databases on the throw-away server.
+        results["gateway"].append(_run_script("gateway_bench.py", "--seconds", seconds))
+        results["journal"].append(_run_script("journal_bench.py", "--entries", entries))
+        if pg_server:
+            gateway_db = fresh_database(pg_server, "dlnuf_bench_gateway")
             results["gateway"].append(
-                _run_script("gateway_bench.py", "--seconds", seconds, *db_args)
+                _run_script("gateway_bench.py", "--seconds", seconds, "--database-url", gateway_db)
             )
+            journal_db = fresh_database(pg_server, "dlnuf_bench_journal")
             results["journal"].append(
-                _run_script("journal_bench.py", "--entries", entries, *db_args)
+                _run_script("journal_bench.py", "--entries", entries, "--database-url", journal_db)
             )
 
     print("\n| database | calls | exchanges/s | p50 ms | p95 ms | p99 ms | errors |")

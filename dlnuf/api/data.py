@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 from ninja.security import HttpBearer
 
-from dlnuf.api.problems import PROBLEM_CONTENT_TYPE, problem_response
+from dlnuf.api.problems import PROBLEM_CONTENT_TYPE, Problem, problem_response
 from dlnuf.exchange.errors import PROBLEMS
 from dlnuf.exchange.parameters import TRACE_RULES, WELL_KNOWN_RULES
 from dlnuf.exchange.services import ExchangeSuccess, exchange_perform
@@ -41,13 +41,7 @@ class ExchangeAnswer(Schema):
     meta: ExchangeMeta
 
 
-class Problem(Schema):
-    type: str
-    title: str
-    status: int
-    code: str
-    detail: str | None = None
-    parameter: str | None = None
+class ExchangeProblem(Problem):
     provider_code: str | None = None
     exchange_id: UUID | None = None
 
@@ -112,7 +106,7 @@ def _parameter_docs() -> list[dict[str, Any]]:
 
 
 def _problem_docs() -> dict[int, Any]:
-    schema = Problem.model_json_schema()
+    schema = ExchangeProblem.model_json_schema()
     schema.pop("title", None)
     by_status: dict[int, list[Any]] = {}
     for kind in PROBLEMS.values():

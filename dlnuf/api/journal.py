@@ -14,7 +14,7 @@ from django.utils import timezone
 from ninja import Router, Schema
 from ninja.security import HttpBearer
 
-from dlnuf.api.problems import problem_response
+from dlnuf.api.problems import Problem, problem_response
 from dlnuf.habilitations.selectors import grant_for_secret_hash
 from dlnuf.habilitations.services import credential_hash
 from dlnuf.journal.errors import JournalIntegrityError, ProofRequestError
@@ -35,15 +35,6 @@ _LARGEST_INDEX = 1 << 63
 
 def _b64(value: bytes) -> str:
     return base64.b64encode(value).decode()
-
-
-class JournalProblem(Schema):
-    type: str
-    title: str
-    status: int
-    code: str
-    detail: str | None = None
-    parameter: str | None = None
 
 
 class TreeHeadOut(Schema):
@@ -141,7 +132,7 @@ def tree_head(request: HttpRequest) -> Any:
 
 @router.get(
     "/proof/inclusion",
-    response={200: InclusionProofOut, 400: JournalProblem, 503: JournalProblem},
+    response={200: InclusionProofOut, 400: Problem, 503: Problem},
     summary="Preuve d'inclusion d'une entrée",
     description=(
         "Le chemin d'audit (RFC 9162, § 2.1.3) de l'entrée `leaf_index` dans l'arbre de taille "
@@ -166,7 +157,7 @@ def proof_inclusion(request: HttpRequest, leaf_index: int, tree_size: int | None
 
 @router.get(
     "/proof/consistency",
-    response={200: ConsistencyProofOut, 400: JournalProblem, 503: JournalProblem},
+    response={200: ConsistencyProofOut, 400: Problem, 503: Problem},
     summary="Preuve de cohérence entre deux tailles",
     description=(
         "Le chemin de cohérence (RFC 9162, § 2.1.4) qui prouve que l'arbre de taille `first` "
@@ -253,7 +244,7 @@ class ConsumerBearer(HttpBearer):
 
 @router.get(
     "/entries/{index}",
-    response={200: JournalEntryOut, 401: JournalProblem, 404: JournalProblem},
+    response={200: JournalEntryOut, 401: Problem, 404: Problem},
     summary="Une entrée du journal (ses propres échanges)",
     description=(
         "L'entrée d'un échange fait avec un jeton de votre organisation, avec ses octets "

@@ -4,8 +4,20 @@ from typing import Any
 
 import orjson
 from django.http import HttpResponse
+from ninja import Schema
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+class Problem(Schema):
+    """The documented shape of a problem answer (OpenAPI)."""
+
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str | None = None
+    parameter: str | None = None
 
 
 def problem_response(

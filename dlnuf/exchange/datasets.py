@@ -11,8 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from dlnuf.catalogue.selectors import DatasetRules, EndpointRule, dataset_with_rules
-from dlnuf.exchange.connectors.base import ConnectorSettings
+from dlnuf.catalogue.selectors import (
+    ConnectorRule,
+    DatasetRules,
+    EndpointRule,
+    dataset_with_rules,
+)
 from dlnuf.exchange.minimisation import Minimiser
 from dlnuf.exchange.parameters import (
     SANDBOX_RULES,
@@ -46,7 +50,7 @@ class EndpointRuntime:
 class DatasetRuntime:
     slug: str
     provider_slug: str
-    connector: ConnectorSettings
+    connector: ConnectorRule
     response_cache_seconds: int
     holds_personal_data: bool
     endpoints: tuple[EndpointRuntime, ...]
@@ -108,7 +112,6 @@ def dataset_lookup(slug: str) -> DatasetLookup:
 
 
 def _runtime_of(rules: DatasetRules) -> DatasetRuntime:
-    connector = rules.connector
     parameter_rules: dict[str, ParameterRule] = {}
     endpoints = []
     for endpoint in rules.endpoints:
@@ -127,18 +130,7 @@ def _runtime_of(rules: DatasetRules) -> DatasetRuntime:
     return DatasetRuntime(
         slug=rules.slug,
         provider_slug=rules.provider_slug,
-        connector=ConnectorSettings(
-            slug=connector.slug,
-            kind=connector.kind,
-            base_url=connector.base_url,
-            base_url_env=connector.base_url_env,
-            sandbox_path=connector.sandbox_path,
-            auth_kind=connector.auth_kind,
-            auth_header=connector.auth_header,
-            auth_secret_env=connector.auth_secret_env,
-            sends_trace_parameters=connector.sends_trace_parameters,
-            timeout_seconds=connector.timeout_seconds,
-        ),
+        connector=rules.connector,
         response_cache_seconds=rules.cache_seconds,
         holds_personal_data=rules.holds_personal_data,
         endpoints=tuple(endpoints),

@@ -2,7 +2,7 @@
 
 Each problem has a stable ``code`` (what client software tests), an HTTP status, and a French
 title and default detail. The table is the reference documentation of the API's errors: the
-OpenAPI document and the README are generated from it.
+OpenAPI document is generated from it, and a test keeps the README's table in step.
 """
 
 from dataclasses import dataclass

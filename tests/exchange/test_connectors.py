@@ -2,8 +2,8 @@
 
 import pytest
 
+from dlnuf.catalogue.selectors import ConnectorRule
 from dlnuf.exchange.connectors.base import (
-    ConnectorSettings,
     ProviderCall,
     ProviderFailure,
     Target,
@@ -18,7 +18,7 @@ TRACE = Trace(recipient="13002526500013", context="Aides publiques", object="dos
 PATH = "/v3/test/unites_legales/130025265"
 
 
-def settings_of(kind: str = "api_entreprise", **overrides: object) -> ConnectorSettings:
+def settings_of(kind: str = "api_entreprise", **overrides: object) -> ConnectorRule:
     values: dict[str, object] = {
         "slug": f"test-{kind}",
         "kind": kind,
@@ -32,20 +32,18 @@ def settings_of(kind: str = "api_entreprise", **overrides: object) -> ConnectorS
         "timeout_seconds": None,
     }
     values.update(overrides)
-    return ConnectorSettings(**values)  # type: ignore[arg-type]
+    return ConnectorRule(**values)  # type: ignore[arg-type]
 
 
 def fetch(
-    provider: FakeProvider, connector: ConnectorSettings | None = None, path: str = PATH
+    provider: FakeProvider, connector: ConnectorRule | None = None, path: str = PATH
 ) -> object:
     connector = connector or settings_of()
     target = Target(base_url=provider.url, secret="jeton", is_sandbox=False, breaker_name="t")
     return connector_for(connector).fetch(ProviderCall(path=path, params=(), trace=TRACE), target)
 
 
-def failure_of(
-    provider: FakeProvider, connector: ConnectorSettings | None = None
-) -> ProviderFailure:
+def failure_of(provider: FakeProvider, connector: ConnectorRule | None = None) -> ProviderFailure:
     with pytest.raises(ProviderFailure) as failure:
         fetch(provider, connector)
     return failure.value

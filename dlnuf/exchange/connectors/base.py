@@ -10,28 +10,13 @@ import httpx
 import orjson
 from django.conf import settings
 
+from dlnuf.catalogue.selectors import ConnectorRule
 from dlnuf.exchange.connectors.http import pooled_client
 from dlnuf.exchange.parameters import Trace
 
 USER_AGENT = "guichet-dlnuf"
 # The sandbox wants a Bearer token but accepts any: upstream secrets never go there.
 SANDBOX_BEARER = "sandbox"
-
-
-@dataclass(frozen=True)
-class ConnectorSettings:
-    """A catalogue Connector, flattened once per process so the hot path reads no database."""
-
-    slug: str
-    kind: str
-    base_url: str
-    base_url_env: str
-    sandbox_path: str
-    auth_kind: str
-    auth_header: str
-    auth_secret_env: str
-    sends_trace_parameters: bool
-    timeout_seconds: float | None
 
 
 @dataclass(frozen=True)
@@ -92,7 +77,7 @@ def configured_value(name: str) -> str:
     return str(value)
 
 
-def resolve_target(connector: ConnectorSettings, *, sandbox_credential: bool) -> Target:
+def resolve_target(connector: ConnectorRule, *, sandbox_credential: bool) -> Target:
     """Where a call goes. A connector with a ``sandbox_path`` sends sandbox credentials, and every
     call while its upstream URL is unset, to the built-in sandbox; otherwise calls go upstream
     (a REST provider without a sandbox serves sandbox credentials itself)."""
@@ -116,7 +101,7 @@ def resolve_target(connector: ConnectorSettings, *, sandbox_credential: bool) ->
     )
 
 
-def timeout_seconds(connector: ConnectorSettings) -> float:
+def timeout_seconds(connector: ConnectorRule) -> float:
     return float(connector.timeout_seconds or settings.DLNUF_PROVIDER_TIMEOUT_SECONDS)
 
 
@@ -215,7 +200,7 @@ def decoded_json(response: httpx.Response) -> Any:
 class Connector(ABC):
     """One provider API family; a stateless object shared by every call of the process."""
 
-    def __init__(self, connector: ConnectorSettings) -> None:
+    def __init__(self, connector: ConnectorRule) -> None:
         self.settings = connector
 
     def fetch(self, call: ProviderCall, target: Target) -> ProviderAnswer:
