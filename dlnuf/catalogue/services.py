@@ -641,26 +641,50 @@ def _sync_relation(manager: Any, model: type[models.Model], slugs: list[str]) ->
     return True
 
 
-def _sync_endpoints(dataset: Dataset, endpoints: list[dict[str, Any]], counts: KindCounts) -> bool:
-    existing = {endpoint.name: endpoint for endpoint in dataset.endpoints.all()}
+def _sync_children(
+    existing: dict[str, Any],
+    items: list[dict[str, Any]],
+    *,
+    key: str,
+    attributes: Callable[[dict[str, Any], int], dict[str, Any]],
+    create: Callable[[str, dict[str, Any]], object],
+    counts: KindCounts,
+) -> bool:
+    """Create or update a dataset's endpoints or scopes in file order; ``existing`` keeps the
+    ones the files no longer name, for the caller to decide about."""
     changed = False
-    for position, values in enumerate(endpoints):
-        attributes = {
-            "path_template": values["path_template"],
-            "parameters": values["parameters"],
-            "position": position,
-        }
-        endpoint = existing.pop(values["name"], None)
-        if endpoint is None:
-            Endpoint.objects.create(dataset=dataset, name=values["name"], **attributes)
+    for position, values in enumerate(items):
+        wanted = attributes(values, position)
+        child = existing.pop(values[key], None)
+        if child is None:
+            create(values[key], wanted)
             counts.created += 1
             changed = True
-        elif _sync_fields(endpoint, attributes):
-            endpoint.save()
+        elif _sync_fields(child, wanted):
+            child.save()
             counts.updated += 1
             changed = True
         else:
             counts.unchanged += 1
+    return changed
+
+
+def _sync_endpoints(dataset: Dataset, endpoints: list[dict[str, Any]], counts: KindCounts) -> bool:
+    existing = {endpoint.name: endpoint for endpoint in dataset.endpoints.all()}
+    changed = _sync_children(
+        existing,
+        endpoints,
+        key="name",
+        attributes=lambda values, position: {
+            "path_template": values["path_template"],
+            "parameters": values["parameters"],
+            "position": position,
+        },
+        create=lambda name, attributes: Endpoint.objects.create(
+            dataset=dataset, name=name, **attributes
+        ),
+        counts=counts,
+    )
     for endpoint in existing.values():
         endpoint.delete()
         counts.deleted += 1
@@ -672,25 +696,21 @@ def _sync_scopes(
     dataset: Dataset, scopes: list[dict[str, Any]], counts: KindCounts, refusals: list[str]
 ) -> bool:
     existing = {scope.slug: scope for scope in dataset.scopes.all()}
-    changed = False
-    for position, values in enumerate(scopes):
-        attributes = {
+    changed = _sync_children(
+        existing,
+        scopes,
+        key="slug",
+        attributes=lambda values, position: {
             "label": values["label"],
             "description": values["description"],
             "fields": values["fields"],
             "position": position,
-        }
-        scope = existing.pop(values["slug"], None)
-        if scope is None:
-            Scope.objects.create(dataset=dataset, slug=values["slug"], **attributes)
-            counts.created += 1
-            changed = True
-        elif _sync_fields(scope, attributes):
-            scope.save()
-            counts.updated += 1
-            changed = True
-        else:
-            counts.unchanged += 1
+        },
+        create=lambda slug, attributes: Scope.objects.create(
+            dataset=dataset, slug=slug, **attributes
+        ),
+        counts=counts,
+    )
     for scope in existing.values():
         holders = scope.habilitations.count()
         if holders:
