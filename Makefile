@@ -15,6 +15,11 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 install: $(VENV)/.installed
 
+# axe-core for the accessibility tests (npm, lock file committed); skipped when npm is absent.
+node_modules/.package-lock.json: package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --silent; \
+	else echo "npm not found: the browser accessibility tests will be skipped"; fi
+
 migrate: install
 	$(PY) manage.py migrate --no-input
 
@@ -35,7 +40,7 @@ lint: install
 
 # The suite runs on SQLite, then again on PostgreSQL when DLNUF_TEST_POSTGRES_URL is set
 # (.ci/run starts a throw-away cluster and sets it).
-pytest: install
+pytest: install node_modules/.package-lock.json
 	$(VENV)/bin/pytest
 	@if [ -n "$$DLNUF_TEST_POSTGRES_URL" ]; then \
 		echo "--- same suite on PostgreSQL"; \

@@ -8,6 +8,7 @@ journal keys live under ``var/`` and are created on first use. Production
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from config.local_secrets import local_secret
@@ -49,6 +50,10 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "dsfr",
+    "widget_tweaks",
+    "csp",
+    "mozilla_django_oidc",
     "ninja",
     "dlnuf.organisations",
     "dlnuf.catalogue",
@@ -56,7 +61,9 @@ INSTALLED_APPS = [
     "dlnuf.exchange",
     "dlnuf.journal",
     "dlnuf.sandbox",
+    "dlnuf.procedures",
     "dlnuf.api",
+    "dlnuf.www",
 ]
 
 MIDDLEWARE = [
@@ -65,6 +72,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Every page needs a signed-in user unless its view opts out (login_not_required); the API
+    # and the sandbox authenticate their callers themselves.
+    "dlnuf.www.middleware.PortalLoginRequiredMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -83,6 +94,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "dlnuf.www.context_processors.portal",
             ],
         },
     },
@@ -130,6 +142,56 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Uploaded files (legal basis PDFs…) are private: served only through views that check rights.
+MEDIA_ROOT = Path(env.str("DLNUF_MEDIA_ROOT", default=str(VAR_DIR / "media")))
+
+# Public address of the portal, for links in e-mails.
+DLNUF_SITE_URL = env.str("DLNUF_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+LOGIN_URL = "www:login"
+LOGIN_REDIRECT_URL = "www:home"
+LOGOUT_REDIRECT_URL = "www:home"
+# Paths whose callers authenticate by other means than the portal session.
+DLNUF_LOGIN_EXEMPT_PREFIXES = ("/api/", "/sandbox/", "/static/")
+
+# --- Content Security Policy: scripts only from here and with the page's nonce ------------------
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        # The design system and the API docs set style attributes from their scripts.
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
+
+# --- E-mail: console in development, SMTP by configuration ---------------------------------------
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+if env.str("EMAIL_HOST", default=""):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str(
+    "DEFAULT_FROM_EMAIL", default="Guichet DLNUF <ne-pas-repondre@dlnuf.local>"
+)
+
+# --- Sign-in: local accounts, and ProConnect (OpenID Connect) when configured -------------------
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+PROCONNECT_ISSUER = env.str("PROCONNECT_ISSUER", default="").rstrip("/")
+OIDC_RP_CLIENT_ID = env.str("PROCONNECT_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("PROCONNECT_CLIENT_SECRET", default="")
+DLNUF_LOGIN_ATTEMPTS_PER_WINDOW = env.int("DLNUF_LOGIN_ATTEMPTS_PER_WINDOW", default=5)
+DLNUF_LOGIN_WINDOW_SECONDS = env.int("DLNUF_LOGIN_WINDOW_SECONDS", default=900)
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

@@ -36,20 +36,69 @@ class Role(models.TextChoices):
     ADMINISTRATOR = "administrator", "administrateur"
 
 
+# Roles held for a consumer organisation, for a provider's datasets, or across the guichet.
+ORGANISATION_ROLES = (Role.APPLICANT,)
+PROVIDER_ROLES = (Role.INSTRUCTOR, Role.REPORTER)
+GLOBAL_ROLES = (Role.EXPERT, Role.ADMINISTRATOR)
+
+
 class Membership(models.Model):
+    """A role of a user: applicant for an organisation, instructor or reporter for a provider's
+    datasets, or guichet expert / administrator (neither organisation nor provider)."""
+
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
-    organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="memberships"
-    )
     role = models.CharField(max_length=20, choices=Role.choices)
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        null=True,
+        blank=True,
+    )
+    provider = models.ForeignKey(
+        "catalogue.Provider",
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        null=True,
+        blank=True,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["user", "organisation", "role"], name="unique_membership_role"
-            )
+                fields=["user", "role", "organisation"],
+                condition=models.Q(organisation__isnull=False),
+                name="unique_organisation_role",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "provider"],
+                condition=models.Q(provider__isnull=False),
+                name="unique_provider_role",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role"],
+                condition=models.Q(organisation__isnull=True, provider__isnull=True),
+                name="unique_global_role",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(
+                        role__in=ORGANISATION_ROLES,
+                        organisation__isnull=False,
+                        provider__isnull=True,
+                    )
+                    | models.Q(
+                        role__in=PROVIDER_ROLES, organisation__isnull=True, provider__isnull=False
+                    )
+                    | models.Q(
+                        role__in=GLOBAL_ROLES, organisation__isnull=True, provider__isnull=True
+                    )
+                ),
+                name="membership_scope_matches_role",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} — {self.organisation} ({self.get_role_display()})"
+        target = self.organisation or self.provider or "guichet"
+        return f"{self.user} — {target} ({self.get_role_display()})"

@@ -1,0 +1,101 @@
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """What the design system's templates read from ``SITE_CONFIG``, without a database row."""
+
+    site_title: str = "Guichet DLNUF"
+    site_tagline: str = "Dites-le-nous une fois : les administrations échangent entre elles"
+    beta_tag: bool = True
+    header_brand_html: str = "République<br>française"
+    footer_brand: str = "République française"
+    footer_brand_html: str = "République<br>française"
+    footer_description: str = (
+        "Le Guichet DLNUF aide les administrations à ne plus redemander aux usagers les "
+        "informations qu'une autre administration détient déjà."
+    )
+    # Read by the footer; until an audit is published the honest status is "non conforme".
+    get_accessibility_status_display: str = "non"
+    mourning: bool = False
+    notice_title: str = ""
+    notice_description: str = ""
+    operator_logo_file: None = None
+    operator_logo_alt: str = ""
+    operator_logo_width: int = 0
+
+
+@dataclass(frozen=True)
+class NavigationEntry:
+    url_name: str
+    label: str
+    description: str
+    signed_in_only: bool
+
+
+_SITE_CONFIG = SiteConfig()
+_SKIPLINKS = [
+    {"link": "#content", "label": "Contenu"},
+    {"link": "#fr-navigation", "label": "Menu"},
+    {"link": "#footer", "label": "Pied de page"},
+]
+# The main menu; an entry whose page does not exist in this deployment is left out.
+NAVIGATION = (
+    NavigationEntry(
+        "www:catalogue",
+        "Catalogue des données",
+        "Qui détient quelle donnée, sur quel fondement, et quelles pièces elle remplace.",
+        signed_in_only=False,
+    ),
+    NavigationEntry(
+        "www:procedures",
+        "Mes démarches",
+        "Décrire une démarche et savoir quelles pièces ne plus demander.",
+        signed_in_only=True,
+    ),
+    NavigationEntry(
+        "www:requests",
+        "Habilitations",
+        "Demander l'accès à une donnée, suivre et instruire les demandes.",
+        signed_in_only=True,
+    ),
+    NavigationEntry(
+        "www:dashboard",
+        "Tableau de bord",
+        "Jetons, appels par jour et erreurs par jeu de données.",
+        signed_in_only=True,
+    ),
+)
+
+
+def _navigation(request: HttpRequest) -> list[dict[str, Any]]:
+    signed_in = request.user.is_authenticated
+    items = []
+    for entry in NAVIGATION:
+        if entry.signed_in_only and not signed_in:
+            continue
+        try:
+            url = reverse(entry.url_name)
+        except NoReverseMatch:
+            continue
+        items.append(
+            {
+                "url": url,
+                "label": entry.label,
+                "description": entry.description,
+                "current": request.path.startswith(url),
+            }
+        )
+    return items
+
+
+def portal(request: HttpRequest) -> dict[str, Any]:
+    return {
+        "SITE_CONFIG": _SITE_CONFIG,
+        "skiplinks": _SKIPLINKS,
+        "portal_navigation": _navigation(request),
+    }
