@@ -8,4 +8,8 @@ app_name = "www"
 urlpatterns = [
     path("", home.home, name="home"),
     path("", include("dlnuf.www.accounts_views.urls")),
+    path("catalogue/", include("dlnuf.www.catalogue_views.urls")),
+    path("demarches/", include("dlnuf.www.procedures_views.urls")),
+    path("habilitations/", include("dlnuf.www.requests_views.urls")),
+    path("tableau-de-bord/", include("dlnuf.www.dashboard_views.urls")),
 ]

@@ -114,3 +114,12 @@ def crawl(page: Any, base_url: str, start: Iterable[str], *, limit: int = 300) -
                 seen.add(target)
                 queue.append(target)
     return report
+
+
+def sign_in(page: Any, base_url: str, email: str, password: str) -> None:
+    """Sign in through the login form, as a person would."""
+    page.goto(urljoin(base_url, "/connexion/"))
+    page.fill("input[name=username]", email)
+    page.fill("input[name=password]", password)
+    page.click("form button[type=submit]")
+    page.wait_for_load_state()
