@@ -186,12 +186,40 @@ DEFAULT_FROM_EMAIL = env.str(
 )
 
 # --- Sign-in: local accounts, and ProConnect (OpenID Connect) when configured -------------------
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    "dlnuf.organisations.backends.EmailBackend",
+    "dlnuf.organisations.proconnect.ProConnectBackend",
+]
+# Failed local sign-ins allowed per address, and per client address, in one window.
+DLNUF_LOGIN_ATTEMPTS_PER_WINDOW = env.int("DLNUF_LOGIN_ATTEMPTS_PER_WINDOW", default=5)
+DLNUF_LOGIN_ATTEMPTS_PER_CLIENT = env.int("DLNUF_LOGIN_ATTEMPTS_PER_CLIENT", default=50)
+DLNUF_LOGIN_WINDOW_SECONDS = env.int("DLNUF_LOGIN_WINDOW_SECONDS", default=900)
+# Reverse proxies in front of the portal that append to X-Forwarded-For (0: use REMOTE_ADDR).
+DLNUF_TRUSTED_PROXY_COUNT = env.int("DLNUF_TRUSTED_PROXY_COUNT", default=0)
+
+# ProConnect is offered once the issuer, client id and secret are set; the endpoints come from
+# the issuer's discovery document unless set one by one.
 PROCONNECT_ISSUER = env.str("PROCONNECT_ISSUER", default="").rstrip("/")
 OIDC_RP_CLIENT_ID = env.str("PROCONNECT_CLIENT_ID", default="")
 OIDC_RP_CLIENT_SECRET = env.str("PROCONNECT_CLIENT_SECRET", default="")
-DLNUF_LOGIN_ATTEMPTS_PER_WINDOW = env.int("DLNUF_LOGIN_ATTEMPTS_PER_WINDOW", default=5)
-DLNUF_LOGIN_WINDOW_SECONDS = env.int("DLNUF_LOGIN_WINDOW_SECONDS", default=900)
+PROCONNECT_AUTHORIZATION_ENDPOINT = env.str("PROCONNECT_AUTHORIZATION_ENDPOINT", default="")
+PROCONNECT_TOKEN_ENDPOINT = env.str("PROCONNECT_TOKEN_ENDPOINT", default="")
+PROCONNECT_USERINFO_ENDPOINT = env.str("PROCONNECT_USERINFO_ENDPOINT", default="")
+PROCONNECT_JWKS_ENDPOINT = env.str("PROCONNECT_JWKS_ENDPOINT", default="")
+PROCONNECT_END_SESSION_ENDPOINT = env.str("PROCONNECT_END_SESSION_ENDPOINT", default="")
+PROCONNECT_DISCOVERY_CACHE_SECONDS = env.int("PROCONNECT_DISCOVERY_CACHE_SECONDS", default=3600)
+PROCONNECT_CLOCK_SKEW_SECONDS = env.int("PROCONNECT_CLOCK_SKEW_SECONDS", default=60)
+OIDC_RP_SCOPES = env.str("PROCONNECT_SCOPES", default="openid email given_name usual_name siret")
+OIDC_RP_SIGN_ALGO = env.str("PROCONNECT_SIGN_ALGO", default="RS256")
+OIDC_TIMEOUT = env.float("PROCONNECT_TIMEOUT_SECONDS", default=10.0)
+OIDC_VERIFY_SSL = True
+OIDC_PROXY = None
+OIDC_USE_NONCE = True
+OIDC_USE_PKCE = True
+OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
+OIDC_STORE_ID_TOKEN = True
+OIDC_AUTHENTICATION_CALLBACK_URL = "www:proconnect_callback"
+LOGIN_REDIRECT_URL_FAILURE = "www:login"
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
@@ -235,6 +263,8 @@ DLNUF_RATE_LIMIT_PER_MINUTE = env.int("DLNUF_RATE_LIMIT_PER_MINUTE", default=120
 # Response cache: off unless a positive TTL is set, and never for personal data datasets.
 DLNUF_RESPONSE_CACHE_SECONDS = env.int("DLNUF_RESPONSE_CACHE_SECONDS", default=0)
 DLNUF_CREDENTIAL_DEFAULT_DAYS = env.int("DLNUF_CREDENTIAL_DEFAULT_DAYS", default=548)
+# After a rotation the old credential keeps working this long, so software can switch over.
+DLNUF_CREDENTIAL_ROTATION_GRACE_HOURS = env.int("DLNUF_CREDENTIAL_ROTATION_GRACE_HOURS", default=24)
 
 # --- Journal -------------------------------------------------------------------------------
 # The signing key is the hex form of a 32-byte Ed25519 private key (any 32 random bytes are one).

@@ -167,3 +167,76 @@ class Scope(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dataset.slug}:{self.slug}"
+
+
+class Openness(models.IntegerChoices):
+    """Access conditions as api.gouv.fr grades them."""
+
+    RESTRICTED = -1, "accès restreint, sur habilitation"
+    ACCOUNT = 0, "ouverte avec création de compte"
+    OPEN = 1, "ouverte à tous, sans compte"
+
+
+class PublicApiProducer(models.Model):
+    """An administration publishing APIs listed by api.gouv.fr.
+
+    ``provider`` links it to the catalogue's provider when they are the same administration, so
+    that filtering the catalogue by provider shows both what the gateway serves and the rest.
+    """
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField("nom", max_length=255)
+    acronym = models.CharField("sigle", max_length=50, blank=True)
+    kind = models.CharField("type d'organisme", max_length=100, blank=True)
+    website = models.URLField("site", max_length=500, blank=True)
+    provider = models.ForeignKey(
+        Provider,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="public_api_producers",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.acronym or self.name
+
+
+class PublicApi(models.Model):
+    """A public-sector API listed by api.gouv.fr that the gateway does NOT serve.
+
+    It is shown in the catalogue for orientation only (access conditions, links, contact); it
+    cannot be requested through this portal. ``gateway_datasets`` names the datasets the gateway
+    serves from the same source, when there are any.
+    """
+
+    slug = models.CharField(max_length=100, unique=True)
+    title = models.CharField("intitulé", max_length=255)
+    producer = models.ForeignKey(
+        PublicApiProducer, on_delete=models.PROTECT, related_name="public_apis"
+    )
+    partners = models.JSONField("partenaires", default=list, blank=True)
+    themes = models.JSONField(default=list, blank=True)
+    keywords = models.JSONField("mots-clés", default=list, blank=True)
+    subject_kind = models.CharField(max_length=10, choices=SubjectKind.choices, blank=True)
+    openness = models.SmallIntegerField("conditions d'accès", choices=Openness.choices)
+    habilitation_url = models.URLField("demande d'habilitation", max_length=500, blank=True)
+    documentation_url = models.URLField("documentation technique", max_length=1000, blank=True)
+    website = models.URLField("site", max_length=500, blank=True)
+    contact = models.CharField("contact", max_length=255, blank=True)
+    rate_limit = models.CharField("limite d'appels", max_length=100, blank=True)
+    uptime_percent = models.FloatField("disponibilité (%)", null=True, blank=True)
+    monitoring_url = models.URLField("page de statut", max_length=500, blank=True)
+    last_update = models.DateField("dernière mise à jour de la fiche", null=True, blank=True)
+    source_url = models.URLField("fiche d'origine", max_length=500)
+    gateway_datasets = models.ManyToManyField(Dataset, related_name="public_apis", blank=True)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = "API publique non servie par la passerelle"
+        verbose_name_plural = "API publiques non servies par la passerelle"
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,12 +1,22 @@
 """Reads on the catalogue, including the flattened rules the gateway needs on every exchange."""
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet
+from django.utils.text import slugify
 
-from dlnuf.catalogue.models import Dataset, Endpoint, Scope
+from dlnuf.catalogue.models import (
+    Dataset,
+    Endpoint,
+    Provider,
+    PublicApi,
+    Scope,
+    SupportingDocument,
+)
+from dlnuf.catalogue.text import fold, singular
 
 # The rules are dropped from the cache when the catalogue is loaded; the time-to-live only
 # bounds how long a change made another way (the admin) takes to apply.
@@ -180,3 +190,235 @@ def dataset_scope_slugs(slug: str) -> list[str]:
         .order_by("position", "slug")
         .values_list("slug", flat=True)
     )
+
+
+# --- The catalogue pages --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """One line of the catalogue: a dataset the gateway serves, or a public API it does not."""
+
+    served: bool
+    slug: str
+    title: str
+    summary: str
+    provider_key: str
+    provider_label: str
+    themes: tuple[str, ...]
+    subject_kind: str
+    openness_label: str
+    documents: tuple[tuple[str, str], ...]  # (slug, name) of the supporting documents replaced
+    search_text: str
+
+
+@dataclass(frozen=True)
+class CatalogueQuery:
+    """What the visitor asked for; empty values do not filter."""
+
+    text: str = ""
+    provider: str = ""
+    theme: str = ""
+    subject_kind: str = ""
+    document: str = ""
+    served: bool | None = None
+
+
+@dataclass(frozen=True)
+class CatalogueFacets:
+    providers: list[tuple[str, str]]
+    themes: list[tuple[str, str]]
+    documents: list[tuple[str, str]]
+
+
+def theme_key(theme: str) -> str:
+    """The same key for « Entreprise » and « entreprises », « Éducation » and « Education »."""
+    return "-".join(singular(word) for word in slugify(theme).split("-"))
+
+
+def _theme_label(theme: str) -> str:
+    return theme[:1].upper() + theme[1:]
+
+
+def catalogue_entries() -> list[CatalogueEntry]:
+    """Every entry of the catalogue: served datasets first, then the other public APIs."""
+    entries = []
+    for dataset in datasets_for_catalogue():
+        documents = tuple((d.slug, d.name) for d in dataset.supporting_documents.all())
+        provider = dataset.provider
+        entries.append(
+            CatalogueEntry(
+                served=True,
+                slug=dataset.slug,
+                title=dataset.title,
+                summary=dataset.description,
+                provider_key=provider.slug,
+                provider_label=str(provider),
+                themes=tuple(dataset.themes),
+                subject_kind=dataset.subject_kind,
+                openness_label="sur habilitation, demandée sur ce portail",
+                documents=documents,
+                search_text=fold(
+                    " ".join(
+                        [
+                            dataset.title,
+                            dataset.description,
+                            provider.name,
+                            provider.acronym,
+                            *dataset.themes,
+                            *(name for _, name in documents),
+                            *(scope.label for scope in dataset.scopes.all()),
+                        ]
+                    )
+                ),
+            )
+        )
+    apis = PublicApi.objects.select_related("producer", "producer__provider").order_by("title")
+    for api in apis:
+        producer = api.producer
+        provider_key = producer.provider.slug if producer.provider else producer.slug
+        entries.append(
+            CatalogueEntry(
+                served=False,
+                slug=api.slug,
+                title=api.title,
+                summary=f"API publique de {producer.name}, référencée par api.gouv.fr.",
+                provider_key=provider_key,
+                provider_label=str(producer.provider or producer),
+                themes=tuple(api.themes),
+                subject_kind=api.subject_kind,
+                openness_label=api.get_openness_display(),
+                documents=(),
+                search_text=fold(
+                    " ".join(
+                        [
+                            api.title,
+                            producer.name,
+                            producer.acronym,
+                            *api.themes,
+                            *api.keywords,
+                            *api.partners,
+                        ]
+                    )
+                ),
+            )
+        )
+    return entries
+
+
+def catalogue_facets(entries: Iterable[CatalogueEntry]) -> CatalogueFacets:
+    """The values the filters offer, from the entries themselves (so none leads nowhere)."""
+    providers: dict[str, str] = {}
+    themes: dict[str, str] = {}
+    documents: dict[str, str] = {}
+    for entry in entries:
+        providers.setdefault(entry.provider_key, entry.provider_label)
+        for theme in entry.themes:
+            themes.setdefault(theme_key(theme), _theme_label(theme))
+        documents.update(entry.documents)
+    return CatalogueFacets(
+        providers=sorted(providers.items(), key=lambda item: fold(item[1])),
+        themes=sorted(themes.items(), key=lambda item: item[0]),
+        documents=sorted(documents.items(), key=lambda item: fold(item[1])),
+    )
+
+
+def _query_words(text: str) -> list[str]:
+    return [singular(word) for word in fold(text).split()]
+
+
+def catalogue_search(
+    entries: Iterable[CatalogueEntry], query: CatalogueQuery
+) -> list[CatalogueEntry]:
+    """The entries matching every word of the text and every filter, most relevant first.
+
+    A word matches when it appears in the title, description, provider, supporting documents,
+    themes or keywords of an entry (case and accents ignored); title matches rank higher.
+    """
+    words = _query_words(query.text)
+    found: list[tuple[int, CatalogueEntry]] = []
+    for entry in entries:
+        if query.provider and entry.provider_key != query.provider:
+            continue
+        if query.theme and query.theme not in {theme_key(theme) for theme in entry.themes}:
+            continue
+        if query.subject_kind and entry.subject_kind != query.subject_kind:
+            continue
+        if query.document and query.document not in {slug for slug, _ in entry.documents}:
+            continue
+        if query.served is not None and entry.served != query.served:
+            continue
+        if not all(word in entry.search_text for word in words):
+            continue
+        title = fold(entry.title)
+        relevance = sum(3 if word in title else 1 for word in words)
+        found.append((relevance, entry))
+    found.sort(key=lambda pair: (-pair[0], not pair[1].served, fold(pair[1].title)))
+    return [entry for _, entry in found]
+
+
+def dataset_for_page(slug: str) -> Dataset | None:
+    """An active dataset with everything its page shows."""
+    return (
+        datasets_for_catalogue()
+        .prefetch_related(Prefetch("public_apis", queryset=PublicApi.objects.order_by("title")))
+        .filter(slug=slug)
+        .first()
+    )
+
+
+def public_api_for_page(slug: str) -> PublicApi | None:
+    return (
+        PublicApi.objects.select_related("producer", "producer__provider")
+        .prefetch_related(
+            Prefetch("gateway_datasets", queryset=Dataset.objects.filter(is_active=True))
+        )
+        .filter(slug=slug)
+        .first()
+    )
+
+
+def supporting_document_for_page(slug: str) -> SupportingDocument | None:
+    return (
+        SupportingDocument.objects.prefetch_related(
+            Prefetch(
+                "datasets",
+                queryset=Dataset.objects.filter(is_active=True)
+                .select_related("provider")
+                .order_by("title"),
+            )
+        )
+        .filter(slug=slug)
+        .first()
+    )
+
+
+def supporting_documents_replaced() -> QuerySet[SupportingDocument]:
+    """Documents that at least one active dataset replaces."""
+    return SupportingDocument.objects.filter(datasets__is_active=True).distinct().order_by("name")
+
+
+def provider_for_page(slug: str) -> Provider | None:
+    return (
+        Provider.objects.prefetch_related(
+            Prefetch("datasets", queryset=Dataset.objects.filter(is_active=True).order_by("title")),
+            Prefetch(
+                "public_api_producers__public_apis", queryset=PublicApi.objects.order_by("title")
+            ),
+        )
+        .filter(slug=slug)
+        .first()
+    )
+
+
+def contact_links(contact: str) -> list[tuple[str, str]]:
+    """(href, text) for each address of a contact field: e-mails become mailto: links."""
+    links = []
+    for part in re.split(r"[,;\s]+", contact):
+        if not part:
+            continue
+        if "@" in part and not part.startswith(("http://", "https://")):
+            links.append((f"mailto:{part}", part))
+        elif part.startswith(("http://", "https://")):
+            links.append((part, part))
+    return links

@@ -1,13 +1,19 @@
 """Loading the catalogue from its seed files.
 
 The seed is a directory of YAML files (``data/`` by default). Each file may hold any of the
-sections ``providers``, ``connectors``, ``legal_bases``, ``supporting_documents`` and
-``datasets``; all files of the directory are read together, so a new dataset served by a plain
-REST provider is one new file. Every file is checked before anything is written, and the whole
-load runs in one transaction: a bad file leaves the database untouched.
+sections ``providers``, ``connectors``, ``legal_bases``, ``supporting_documents``, ``datasets``,
+``public_api_producers`` and ``public_apis``; all files of the directory are read together, so a
+new dataset served by a plain REST provider is one new file. Every file is checked before
+anything is written, and the whole load runs in one transaction: a bad file leaves the database
+untouched.
+
+The last two sections list the public APIs of api.gouv.fr that the gateway does not serve
+(``data/api-gouv/``, written by ``manage.py import_api_gouv_catalogue``): they are shown in the
+catalogue for orientation and can never be requested through the portal.
 """
 
 import copy
+import datetime
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -24,7 +30,10 @@ from dlnuf.catalogue.models import (
     Dataset,
     Endpoint,
     LegalBasis,
+    Openness,
     Provider,
+    PublicApi,
+    PublicApiProducer,
     Scope,
     SubjectKind,
     SupportingDocument,
@@ -40,7 +49,15 @@ _FIELD_PATH = re.compile(r"^(\*|[A-Za-z_][A-Za-z0-9_]*(\[\])?(\.[A-Za-z_][A-Za-z
 _PATH_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 
-SECTIONS = ("providers", "connectors", "legal_bases", "supporting_documents", "datasets")
+SECTIONS = (
+    "providers",
+    "connectors",
+    "legal_bases",
+    "supporting_documents",
+    "datasets",
+    "public_api_producers",
+    "public_apis",
+)
 
 
 class CatalogueError(Exception):
@@ -67,6 +84,8 @@ _KIND_LABELS = {
     "datasets": "jeux de données",
     "endpoints": "points d'accès",
     "scopes": "périmètres",
+    "public_api_producers": "producteurs d'API publiques",
+    "public_apis": "API publiques hors passerelle",
 }
 
 
@@ -191,6 +210,37 @@ def _is_list(value: Any) -> str | None:
     return None if isinstance(value, list) else "doit être une liste"
 
 
+def _is_optional_slug(value: Any) -> str | None:
+    return None if value == "" else _is_slug(value)
+
+
+def _is_openness(value: Any) -> str | None:
+    if isinstance(value, bool) or value not in Openness.values:
+        return "doit valoir -1 (restreinte), 0 (ouverte avec compte) ou 1 (ouverte)"
+    return None
+
+
+def _is_optional_percent(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
+        return "doit être un pourcentage entre 0 et 100"
+    return None
+
+
+def _is_optional_date(value: Any) -> str | None:
+    if value is None or isinstance(value, datetime.date):
+        return None
+    if isinstance(value, str):
+        try:
+            datetime.date.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            return None
+    return "doit être une date AAAA-MM-JJ"
+
+
 _PROVIDER_FIELDS = {
     "slug": _Field(_is_slug, required=True),
     "name": _Field(_is_nonempty_text, required=True),
@@ -254,12 +304,42 @@ _SCOPE_FIELDS = {
     "description": _Field(_is_text, default=""),
     "fields": _Field(_list_of(_is_text), required=True),
 }
+_PUBLIC_API_PRODUCER_FIELDS = {
+    "slug": _Field(_is_slug, required=True),
+    "name": _Field(_is_nonempty_text, required=True),
+    "acronym": _Field(_is_text, default=""),
+    "kind": _Field(_is_text, default=""),
+    "website": _Field(_is_url, default=""),
+    "provider": _Field(_is_optional_slug, default=""),
+}
+_PUBLIC_API_FIELDS = {
+    "slug": _Field(_is_slug, required=True),
+    "title": _Field(_is_nonempty_text, required=True),
+    "producer": _Field(_is_slug, required=True),
+    "partners": _Field(_list_of(_is_nonempty_text), default=[]),
+    "themes": _Field(_list_of(_is_nonempty_text), default=[]),
+    "keywords": _Field(_list_of(_is_nonempty_text), default=[]),
+    "subject_kind": _Field(_one_of(["", *SubjectKind.values]), default=""),
+    "openness": _Field(_is_openness, required=True),
+    "habilitation_url": _Field(_is_url, default=""),
+    "documentation_url": _Field(_is_url, default=""),
+    "website": _Field(_is_url, default=""),
+    "contact": _Field(_is_text, default=""),
+    "rate_limit": _Field(_is_text, default=""),
+    "uptime_percent": _Field(_is_optional_percent, default=None),
+    "monitoring_url": _Field(_is_url, default=""),
+    "last_update": _Field(_is_optional_date, default=None),
+    "source_url": _Field(_is_url, required=True),
+    "gateway_datasets": _Field(_list_of(_is_slug), default=[]),
+}
 _SECTION_FIELDS = {
     "providers": _PROVIDER_FIELDS,
     "connectors": _CONNECTOR_FIELDS,
     "legal_bases": _LEGAL_BASIS_FIELDS,
     "supporting_documents": _SUPPORTING_DOCUMENT_FIELDS,
     "datasets": _DATASET_FIELDS,
+    "public_api_producers": _PUBLIC_API_PRODUCER_FIELDS,
+    "public_apis": _PUBLIC_API_FIELDS,
 }
 _SECTION_MODELS: dict[str, type[models.Model]] = {
     "providers": Provider,
@@ -267,6 +347,8 @@ _SECTION_MODELS: dict[str, type[models.Model]] = {
     "legal_bases": LegalBasis,
     "supporting_documents": SupportingDocument,
     "datasets": Dataset,
+    "public_api_producers": PublicApiProducer,
+    "public_apis": PublicApi,
 }
 
 
@@ -469,6 +551,36 @@ def _check_datasets(sections: dict[str, list[_Item]], problems: _Problems) -> No
             )
         values["endpoints"] = _clean_endpoints(item, problems)
         values["scopes"] = _clean_scopes(item, problems)
+
+
+def _check_public_apis(sections: dict[str, list[_Item]], problems: _Problems) -> None:
+    known = {
+        section: _known_slugs(section, sections)
+        for section in ("providers", "datasets", "public_api_producers")
+    }
+    for item in sections["public_api_producers"]:
+        provider = item.values["provider"]
+        if provider and provider not in known["providers"]:
+            problems.add(
+                item.file, f"{item.where}.provider", f"« {provider} » n'est défini nulle part"
+            )
+    for item in sections["public_apis"]:
+        values = item.values
+        if values["producer"] not in known["public_api_producers"]:
+            problems.add(
+                item.file,
+                f"{item.where}.producer",
+                f"« {values['producer']} » n'est défini nulle part",
+            )
+        for slug in values["gateway_datasets"]:
+            if slug not in known["datasets"]:
+                problems.add(
+                    item.file,
+                    f"{item.where}.gateway_datasets",
+                    f"« {slug} » n'est défini nulle part",
+                )
+        if len(set(values["gateway_datasets"])) != len(values["gateway_datasets"]):
+            problems.add(item.file, f"{item.where}.gateway_datasets", "contient un doublon")
 
 
 def _clean_endpoints(item: _Item, problems: _Problems) -> list[dict[str, Any]]:
@@ -726,6 +838,75 @@ def _sync_scopes(
     return changed
 
 
+def _write_public_api_producers(items: list[_Item], report: LoadReport) -> None:
+    counts = report.counts["public_api_producers"]
+    providers = dict(Provider.objects.values_list("slug", "pk"))
+    existing = {producer.slug: producer for producer in PublicApiProducer.objects.all()}
+    for item in items:
+        values = dict(item.values)
+        provider_slug = values.pop("provider")
+        values["provider_id"] = providers[provider_slug] if provider_slug else None
+        producer = existing.get(values["slug"])
+        if producer is None:
+            PublicApiProducer.objects.create(**values)
+            counts.created += 1
+        elif _sync_fields(producer, values):
+            producer.save()
+            counts.updated += 1
+        else:
+            counts.unchanged += 1
+
+
+def _write_public_apis(items: list[_Item], report: LoadReport) -> None:
+    """Bulk writes: the api.gouv.fr list is long and loaded on every ``load_catalogue``."""
+    counts = report.counts["public_apis"]
+    producers = dict(PublicApiProducer.objects.values_list("slug", "pk"))
+    datasets = dict(Dataset.objects.values_list("slug", "pk"))
+    existing = {api.slug: api for api in PublicApi.objects.all()}
+    links = PublicApi.gateway_datasets.through
+    current_links: dict[int, set[int]] = {}
+    for api_id, dataset_id in links.objects.values_list("publicapi_id", "dataset_id"):
+        current_links.setdefault(api_id, set()).add(dataset_id)
+
+    to_create: list[PublicApi] = []
+    wanted_links: dict[str, set[int]] = {}
+    changed_slugs: set[str] = set()
+    for item in items:
+        values = dict(item.values)
+        slug = values["slug"]
+        wanted_links[slug] = {datasets[name] for name in values.pop("gateway_datasets")}
+        values["producer_id"] = producers[values.pop("producer")]
+        if isinstance(values["last_update"], str):
+            values["last_update"] = datetime.date.fromisoformat(values["last_update"])
+        api = existing.get(slug)
+        if api is None:
+            to_create.append(PublicApi(**values))
+        elif _sync_fields(api, values):
+            api.save()
+            changed_slugs.add(slug)
+    PublicApi.objects.bulk_create(to_create)
+    counts.created += len(to_create)
+
+    ids = dict(PublicApi.objects.filter(slug__in=wanted_links).values_list("slug", "pk"))
+    new_links: list[Any] = []
+    for slug, dataset_ids in wanted_links.items():
+        api_id = ids[slug]
+        current = current_links.get(api_id, set())
+        if current == dataset_ids:
+            continue
+        if slug in existing:
+            changed_slugs.add(slug)
+        if current - dataset_ids:
+            links.objects.filter(publicapi_id=api_id, dataset_id__in=current - dataset_ids).delete()
+        new_links.extend(
+            links(publicapi_id=api_id, dataset_id=dataset_id)
+            for dataset_id in dataset_ids - current
+        )
+    links.objects.bulk_create(new_links)
+    counts.updated += len(changed_slugs)
+    counts.unchanged += sum(1 for slug in wanted_links if slug in existing) - len(changed_slugs)
+
+
 @transaction.atomic
 def catalogue_load(*, directory: Path | None = None) -> LoadReport:
     """Create or update the catalogue from the seed files of ``directory`` (``data/`` by default).
@@ -733,8 +914,8 @@ def catalogue_load(*, directory: Path | None = None) -> LoadReport:
     Idempotent: a second run with the same files changes nothing. Entries are matched by slug;
     endpoints and scopes missing from a dataset's file are removed, except scopes still held by
     a habilitation (the whole load is then refused). Datasets absent from the files are left
-    alone, so a directory may hold only part of the catalogue. Raises CatalogueError, with every
-    problem found, before anything is written.
+    alone, so a directory may hold only part of the catalogue; so are public APIs. Raises
+    CatalogueError, with every problem found, before anything is written.
     """
     directory = (directory or DEFAULT_DATA_DIR).resolve()
     problems = _Problems()
@@ -742,6 +923,7 @@ def catalogue_load(*, directory: Path | None = None) -> LoadReport:
     _check_unique(sections, problems)
     _check_connectors(sections, problems)
     _check_datasets(sections, problems)
+    _check_public_apis(sections, problems)
     if problems.items:
         raise CatalogueError(problems.items)
 
@@ -755,6 +937,8 @@ def catalogue_load(*, directory: Path | None = None) -> LoadReport:
     if refusals:
         # Raising inside the atomic block rolls back everything written above.
         raise CatalogueError(refusals)
+    _write_public_api_producers(sections["public_api_producers"], report)
+    _write_public_apis(sections["public_apis"], report)
     slugs = [item.values["slug"] for item in sections["datasets"]]
     transaction.on_commit(lambda: forget_dataset_rules(slugs))
     return report

@@ -1,10 +1,12 @@
+import uuid
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from dlnuf.catalogue.models import Dataset, Scope
+from dlnuf.catalogue.models import Dataset, Provider, Scope
 from dlnuf.organisations.models import Organisation
 
 
@@ -65,3 +67,294 @@ class Credential(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.get_environment_display()})"
+
+
+class AppendOnlyError(Exception):
+    """Raised on any attempt to change or remove an audit row."""
+
+
+class AppendOnlyModel(models.Model):
+    """Audit rows: written once, never changed nor removed by the product."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("Cet enregistrement d'historique ne peut pas être modifié.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("Cet enregistrement d'historique ne peut pas être supprimé.")
+
+
+class RequestState(models.TextChoices):
+    DRAFT = "draft", "brouillon"
+    SUBMITTED = "submitted", "soumise"
+    CHANGES_REQUESTED = "changes_requested", "modifications demandées"
+    SANDBOX_VALIDATED = "sandbox_validated", "validée pour le bac à sable"
+    VALIDATED = "validated", "validée"
+    REFUSED = "refused", "refusée"
+    REVOKED = "revoked", "révoquée"
+    SUPERSEDED = "superseded", "remplacée par une modification"
+
+
+class LegalBasisNature(models.TextChoices):
+    CRPA_PERSONS = (
+        "crpa_l114_8",
+        "CRPA, articles L114-8 et R114-9-3 (échanges sur les particuliers)",
+    )
+    CRPA_COMPANIES = "crpa_r114_9_1", "CRPA, articles R114-9-1 et R114-9-2 (entreprises)"
+    DECREE_2019_33 = (
+        "decret_2019_33",
+        "Décret n° 2019-33 du 18 janvier 2019 (pièces justificatives)",
+    )
+    PUBLIC_PROCUREMENT = "commande_publique", "Code de la commande publique"
+    SPECIFIC_TEXT = "texte_specifique", "Décret ou arrêté spécifique"
+    OTHER = "autre", "Autre texte"
+
+
+def _private_upload_path(instance: models.Model, filename: str) -> str:
+    # The stored name is random: the name people gave the file is kept apart, for display only.
+    return f"habilitations/{uuid.uuid4().hex}.pdf"
+
+
+class AuthorizationRequest(models.Model):
+    """A consumer organisation's request for scopes of one dataset, with its workflow state.
+
+    A draft may be incomplete; completeness is checked when it is submitted.
+    """
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="authorization_requests"
+    )
+    dataset = models.ForeignKey(
+        Dataset, on_delete=models.PROTECT, related_name="authorization_requests"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    procedure = models.ForeignKey(
+        "procedures.Procedure",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="authorization_requests",
+    )
+    state = models.CharField(
+        "état", max_length=20, choices=RequestState.choices, default=RequestState.DRAFT
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    sandbox_validated_at = models.DateTimeField(null=True, blank=True)
+
+    # Description and purpose
+    title = models.CharField("intitulé", max_length=255, blank=True)
+    purpose = models.TextField("description et finalité", blank=True)
+    procedure_names = models.TextField("démarches concernées", blank=True)
+
+    # Legal basis
+    legal_basis_nature = models.CharField(
+        "nature du texte", max_length=30, choices=LegalBasisNature.choices, blank=True
+    )
+    legal_basis_article = models.CharField("article", max_length=255, blank=True)
+    legal_basis_url = models.URLField("adresse du texte", max_length=500, blank=True)
+    legal_basis_document = models.FileField(
+        "texte en PDF", upload_to=_private_upload_path, max_length=255, blank=True
+    )
+    legal_basis_document_name = models.CharField(max_length=255, blank=True)
+
+    requested_scopes = models.ManyToManyField(
+        Scope, related_name="authorization_requests", blank=True
+    )
+
+    # Personal data
+    data_recipients = models.TextField("destinataires des données", blank=True)
+    retention_months = models.PositiveSmallIntegerField(
+        "durée de conservation (mois)", null=True, blank=True
+    )
+    retention_justification = models.TextField("justification de la durée", blank=True)
+
+    # Contacts
+    business_contact_name = models.CharField("responsable métier", max_length=255, blank=True)
+    business_contact_email = models.EmailField("courriel du responsable métier", blank=True)
+    technical_contact_name = models.CharField("contact technique", max_length=255, blank=True)
+    technical_contact_email = models.EmailField("courriel du contact technique", blank=True)
+    dpo_name = models.CharField("délégué à la protection des données", max_length=255, blank=True)
+    dpo_email = models.EmailField("courriel du délégué", blank=True)
+    controller_name = models.CharField("responsable de traitement", max_length=255, blank=True)
+    controller_email = models.EmailField("courriel du responsable de traitement", blank=True)
+
+    # Volume and planning
+    expected_calls_per_minute = models.PositiveIntegerField(
+        "appels par minute attendus", null=True, blank=True
+    )
+    volume_justification = models.TextField("justification de la volumétrie", blank=True)
+    go_live_date = models.DateField("mise en production prévue", null=True, blank=True)
+
+    # Security approval, where the provider asks for it
+    security_approval_date = models.DateField("date d'homologation", null=True, blank=True)
+    security_approval_document = models.FileField(
+        "décision d'homologation en PDF", upload_to=_private_upload_path, max_length=255, blank=True
+    )
+    security_approval_document_name = models.CharField(max_length=255, blank=True)
+
+    sandbox_stage = models.BooleanField("étape de bac à sable avant la production", default=False)
+
+    # A request that changes an active habilitation; the habilitation stays valid meanwhile.
+    amends = models.ForeignKey(
+        Habilitation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="amendments",
+    )
+    # The habilitation this request granted (or amended) once validated.
+    habilitation = models.ForeignKey(
+        Habilitation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="requests",
+    )
+
+    class Meta:
+        ordering = ["-updated_at", "-pk"]
+        indexes = [models.Index(fields=["state", "dataset"], name="request_state_dataset_idx")]
+
+    def __str__(self) -> str:
+        return f"Demande n° {self.pk} — {self.dataset.title}"
+
+    @property
+    def contact_emails(self) -> list[str]:
+        emails = [self.business_contact_email, self.technical_contact_email]
+        return list(dict.fromkeys(email for email in emails if email))
+
+
+class RequestTransition(AppendOnlyModel):
+    """One change of state of a request: who, from, to, when, why."""
+
+    request = models.ForeignKey(
+        AuthorizationRequest, on_delete=models.PROTECT, related_name="transitions"
+    )
+    action = models.CharField(max_length=30)
+    from_state = models.CharField(max_length=20, choices=RequestState.choices, blank=True)
+    to_state = models.CharField(max_length=20, choices=RequestState.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    comment = models.TextField(blank=True)
+    occurred_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["occurred_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: {self.from_state or '∅'} → {self.to_state}"
+
+
+class RequestMessage(AppendOnlyModel):
+    """A message of the thread between applicants and instructors on one request."""
+
+    request = models.ForeignKey(
+        AuthorizationRequest, on_delete=models.PROTECT, related_name="messages"
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField("message")
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["sent_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Message {self.pk} sur la demande {self.request_id}"
+
+
+class CredentialReveal(models.Model):
+    """A new credential's secret, encrypted, waiting to be shown once to an applicant.
+
+    The ciphertext is erased when the secret is shown, or is useless once ``expires_at`` passes.
+    """
+
+    credential = models.OneToOneField(Credential, on_delete=models.CASCADE, related_name="reveal")
+    ciphertext = models.BinaryField(default=bytes)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revealed_at = models.DateTimeField(null=True, blank=True)
+    revealed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"Affichage du jeton {self.credential_id}"
+
+
+class HabilitationEventKind(models.TextChoices):
+    GRANTED = "granted", "habilitation accordée"
+    AMENDED = "amended", "habilitation modifiée"
+    RENEWED = "renewed", "habilitation renouvelée"
+    REVOKED = "revoked", "habilitation révoquée"
+    CREDENTIAL_ISSUED = "credential_issued", "jeton émis"
+    CREDENTIAL_ROTATED = "credential_rotated", "jeton remplacé"
+    CREDENTIAL_REVOKED = "credential_revoked", "jeton révoqué"
+    CREDENTIAL_REVEALED = "credential_revealed", "jeton affiché"
+
+
+class HabilitationEvent(AppendOnlyModel):
+    """What happened to a habilitation and its credentials after the decision."""
+
+    habilitation = models.ForeignKey(Habilitation, on_delete=models.PROTECT, related_name="events")
+    credential = models.ForeignKey(
+        Credential, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    kind = models.CharField(max_length=30, choices=HabilitationEventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    detail = models.TextField(blank=True)
+    occurred_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["occurred_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.habilitation_id})"
+
+
+class ExpiryReminder(models.Model):
+    """A reminder sent before a habilitation's term, so that each threshold is sent once per
+    term (renewing starts a new term, hence ``expires_at`` in the key)."""
+
+    habilitation = models.ForeignKey(
+        Habilitation, on_delete=models.CASCADE, related_name="expiry_reminders"
+    )
+    threshold_days = models.PositiveSmallIntegerField()
+    expires_at = models.DateTimeField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["habilitation", "threshold_days", "expires_at"],
+                name="unique_expiry_reminder",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Rappel J-{self.threshold_days} ({self.habilitation_id})"
+
+
+class ProviderPolicy(models.Model):
+    """What a provider asks of requests for its datasets, beyond the common blocks."""
+
+    provider = models.OneToOneField(
+        Provider, on_delete=models.CASCADE, related_name="habilitation_policy"
+    )
+    requires_security_approval = models.BooleanField("homologation de sécurité exigée")
+    requires_sandbox_stage = models.BooleanField("étape de bac à sable exigée")
+
+    class Meta:
+        verbose_name_plural = "provider policies"
+
+    def __str__(self) -> str:
+        return f"Exigences de {self.provider}"

@@ -1,11 +1,37 @@
 """Reads on habilitations, including the gateway's hot-path credential lookup."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from django.core.cache import cache
+from django.db.models import BigIntegerField, Count, ExpressionWrapper, F, Q, QuerySet
+from django.utils import timezone
 
-from dlnuf.habilitations.models import Credential
+from dlnuf.catalogue.models import Provider
+from dlnuf.habilitations.models import (
+    AuthorizationRequest,
+    Credential,
+    CredentialReveal,
+    Habilitation,
+    ProviderPolicy,
+    RequestMessage,
+    RequestState,
+    RequestTransition,
+)
+from dlnuf.habilitations.transitions import AWAITING_DECISION_STATES
+from dlnuf.habilitations.validation import field_errors
+from dlnuf.journal.models import EPOCH, JournalEntry
+from dlnuf.organisations.perms import (
+    AnyUser,
+    organisations_of,
+    providers_instructed_by,
+    providers_reported_to,
+    sees_everything,
+)
+
+# Renewal is offered in the last days of a term, without a new request.
+RENEWAL_WINDOW_DAYS = 90
 
 # Revocation deletes the cached entry at once (same cache for every worker when REDIS_URL is
 # set); the time-to-live only bounds how long a catalogue change to scopes takes to apply.
@@ -64,3 +90,294 @@ def grant_for_secret_hash(secret_hash: str) -> Grant | None:
 
 def forget_grant(secret_hash: str) -> None:
     cache.delete(_cache_key(secret_hash))
+
+
+# --- Requests -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Policy:
+    requires_security_approval: bool
+    requires_sandbox_stage: bool
+
+
+# Providers that ask for more than the common blocks unless a ProviderPolicy row says otherwise:
+# the tax administration asks for a security approval and a sandbox stage first.
+DEFAULT_POLICIES: dict[str, Policy] = {
+    "dgfip": Policy(requires_security_approval=True, requires_sandbox_stage=True),
+}
+_NO_EXTRA = Policy(requires_security_approval=False, requires_sandbox_stage=False)
+
+
+def provider_policy(provider: Provider) -> Policy:
+    row = ProviderPolicy.objects.filter(provider=provider).first()
+    if row is not None:
+        return Policy(
+            requires_security_approval=row.requires_security_approval,
+            requires_sandbox_stage=row.requires_sandbox_stage,
+        )
+    return DEFAULT_POLICIES.get(provider.slug, _NO_EXTRA)
+
+
+def request_missing_information(request: AuthorizationRequest) -> list[str]:
+    """What must still be filled in before the request can be submitted, in French."""
+    missing: list[str] = []
+
+    def need(condition: object, message: str) -> None:
+        if not condition:
+            missing.append(message)
+
+    need(request.title.strip(), "Donnez un intitulé à la demande.")
+    need(request.purpose.strip(), "Décrivez le projet et la finalité de l'accès.")
+    need(request.legal_basis_nature, "Choisissez la nature du cadre juridique.")
+    need(request.legal_basis_article.strip(), "Indiquez l'article du cadre juridique.")
+    need(
+        request.legal_basis_url or request.legal_basis_document,
+        "Donnez l'adresse du texte juridique ou joignez-le en PDF.",
+    )
+    need(request.requested_scopes.exists(), "Cochez au moins un périmètre de données.")
+    if request.dataset.holds_personal_data:
+        need(request.data_recipients.strip(), "Indiquez les destinataires des données.")
+        need(request.retention_months is not None, "Indiquez la durée de conservation.")
+    for name, email, label in (
+        (request.business_contact_name, request.business_contact_email, "du responsable métier"),
+        (request.technical_contact_name, request.technical_contact_email, "du contact technique"),
+        (request.dpo_name, request.dpo_email, "du délégué à la protection des données"),
+        (request.controller_name, request.controller_email, "du responsable de traitement"),
+    ):
+        need(name.strip() and email, f"Indiquez le nom et le courriel {label}.")
+    need(request.expected_calls_per_minute, "Indiquez la volumétrie attendue (appels par minute).")
+    need(request.volume_justification.strip(), "Justifiez la volumétrie attendue.")
+    need(request.go_live_date, "Indiquez la date de mise en production prévue.")
+    if provider_policy(request.dataset.provider).requires_security_approval:
+        need(request.security_approval_date, "Indiquez la date d'homologation de sécurité.")
+        need(request.security_approval_document, "Joignez la décision d'homologation (PDF).")
+    missing.extend(
+        field_errors(
+            {
+                "retention_months": request.retention_months,
+                "retention_justification": request.retention_justification,
+                "go_live_date": request.go_live_date,
+            }
+        ).values()
+    )
+    return missing
+
+
+def requests_visible_to(user: AnyUser) -> QuerySet[AuthorizationRequest]:
+    """Requests of the user's organisations, and the non-draft requests of the providers they
+    instruct or report to (every request for guichet experts and administrators)."""
+    requests = AuthorizationRequest.objects.select_related(
+        "organisation", "dataset__provider", "created_by", "habilitation"
+    )
+    if sees_everything(user):
+        return requests
+    return requests.filter(
+        Q(organisation__in=organisations_of(user))
+        | (Q(dataset__provider__in=providers_reported_to(user)) & ~Q(state=RequestState.DRAFT))
+    )
+
+
+def requests_to_decide(user: AnyUser) -> QuerySet[AuthorizationRequest]:
+    """Submitted requests of the providers the user instructs, oldest first."""
+    return (
+        AuthorizationRequest.objects.select_related("organisation", "dataset__provider")
+        .filter(
+            dataset__provider__in=providers_instructed_by(user),
+            state__in=AWAITING_DECISION_STATES,
+        )
+        .order_by("submitted_at", "pk")
+    )
+
+
+def request_history(request: AuthorizationRequest) -> QuerySet[RequestTransition]:
+    return request.transitions.select_related("actor").order_by("occurred_at", "pk")
+
+
+def request_thread(request: AuthorizationRequest) -> QuerySet[RequestMessage]:
+    return request.messages.select_related("author").order_by("sent_at", "pk")
+
+
+def habilitations_of_organisations(user: AnyUser) -> QuerySet[Habilitation]:
+    """Habilitations held by the organisations the user is an applicant for."""
+    return (
+        Habilitation.objects.filter(organisation__in=organisations_of(user))
+        .select_related("organisation", "dataset__provider")
+        .prefetch_related("scopes")
+        .order_by("-granted_at")
+    )
+
+
+def credentials_of_organisations(user: AnyUser) -> QuerySet[Credential]:
+    return (
+        Credential.objects.filter(habilitation__organisation__in=organisations_of(user))
+        .select_related("habilitation__organisation", "habilitation__dataset", "reveal")
+        .order_by("revoked_at", "-created_at")
+    )
+
+
+def habilitations_of_providers(user: AnyUser) -> QuerySet[Habilitation]:
+    """Who uses which dataset: active habilitations on the datasets of the user's providers."""
+    now = timezone.now()
+    return (
+        Habilitation.objects.filter(
+            dataset__provider__in=providers_reported_to(user),
+            revoked_at__isnull=True,
+            expires_at__gt=now,
+        )
+        .select_related("organisation", "dataset__provider")
+        .prefetch_related("scopes")
+        .order_by("dataset__title", "organisation__name")
+    )
+
+
+def credential_waiting_reveal(credential: Credential) -> bool:
+    reveal = CredentialReveal.objects.filter(credential=credential).first()
+    return (
+        reveal is not None
+        and reveal.revealed_at is None
+        and bool(reveal.ciphertext)
+        and reveal.expires_at > timezone.now()
+        and credential.revoked_at is None
+    )
+
+
+# --- Usage, from the journal ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DailyUsage:
+    day: date
+    dataset_slug: str
+    calls: int
+    errors: int
+
+
+@dataclass(frozen=True)
+class DatasetUsage:
+    dataset_slug: str
+    calls: int
+    errors: int
+    consumers: int
+
+    @property
+    def error_rate(self) -> float:
+        return self.errors / self.calls if self.calls else 0.0
+
+
+_MICROSECONDS_PER_DAY = 86_400_000_000
+
+
+def _since_us(days: int, now: datetime) -> int:
+    start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    start -= timedelta(days=days - 1)
+    return round((start - EPOCH).total_seconds() * 1_000_000)
+
+
+def usage_per_day(
+    *,
+    consumer_sirets: Iterable[str] | None = None,
+    dataset_slugs: Iterable[str] | None = None,
+    days: int = 30,
+    now: datetime | None = None,
+) -> list[DailyUsage]:
+    """Calls and errors (HTTP status 400 and above) per local day and dataset over the last
+    ``days`` days, from the journal."""
+    now = now or timezone.now()
+    # Days are cut at local midnight, with today's offset to UTC.
+    offset = timezone.localtime(now).utcoffset() or timedelta(0)
+    offset_us = round(offset.total_seconds() * 1_000_000)
+    entries = _journal_filtered(consumer_sirets, dataset_slugs).filter(
+        occurred_at_us__gte=_since_us(days, now)
+    )
+    rows = (
+        entries.annotate(
+            day_number=ExpressionWrapper(
+                (F("occurred_at_us") + offset_us) / _MICROSECONDS_PER_DAY,
+                output_field=BigIntegerField(),
+            )
+        )
+        .values("day_number", "dataset_slug")
+        .annotate(calls=Count("index"), errors=Count("index", filter=Q(status__gte=400)))
+        .order_by("day_number", "dataset_slug")
+    )
+    return [
+        DailyUsage(
+            day=(EPOCH + timedelta(days=row["day_number"])).date(),
+            dataset_slug=row["dataset_slug"],
+            calls=row["calls"],
+            errors=row["errors"],
+        )
+        for row in rows
+    ]
+
+
+def usage_per_dataset(
+    *,
+    consumer_sirets: Iterable[str] | None = None,
+    dataset_slugs: Iterable[str] | None = None,
+    days: int = 30,
+    now: datetime | None = None,
+) -> list[DatasetUsage]:
+    """Calls, errors and distinct consumers per dataset over the last ``days`` days."""
+    now = now or timezone.now()
+    rows = (
+        _journal_filtered(consumer_sirets, dataset_slugs)
+        .filter(occurred_at_us__gte=_since_us(days, now))
+        .values("dataset_slug")
+        .annotate(
+            calls=Count("index"),
+            errors=Count("index", filter=Q(status__gte=400)),
+            consumers=Count("consumer_siret", distinct=True),
+        )
+        .order_by("dataset_slug")
+    )
+    return [
+        DatasetUsage(
+            dataset_slug=row["dataset_slug"],
+            calls=row["calls"],
+            errors=row["errors"],
+            consumers=row["consumers"],
+        )
+        for row in rows
+    ]
+
+
+def _journal_filtered(
+    consumer_sirets: Iterable[str] | None, dataset_slugs: Iterable[str] | None
+) -> QuerySet[JournalEntry]:
+    entries = JournalEntry.objects.all()
+    if consumer_sirets is not None:
+        entries = entries.filter(consumer_siret__in=list(consumer_sirets))
+    if dataset_slugs is not None:
+        entries = entries.filter(dataset_slug__in=list(dataset_slugs))
+    return entries
+
+
+def habilitations_visible_to(user: AnyUser) -> QuerySet[Habilitation]:
+    """Habilitations of the user's organisations and of the providers they read."""
+    habilitations = Habilitation.objects.select_related("organisation", "dataset__provider")
+    if sees_everything(user):
+        return habilitations
+    return habilitations.filter(
+        Q(organisation__in=organisations_of(user))
+        | Q(dataset__provider__in=providers_reported_to(user))
+    )
+
+
+def credentials_visible_to(user: AnyUser) -> QuerySet[Credential]:
+    """Credentials of the user's organisations (every one for experts and administrators)."""
+    credentials = Credential.objects.select_related(
+        "habilitation__organisation", "habilitation__dataset__provider"
+    )
+    if sees_everything(user):
+        return credentials
+    return credentials.filter(habilitation__organisation__in=organisations_of(user))
+
+
+def renewable(habilitation: Habilitation, now: datetime | None = None) -> bool:
+    """Whether the habilitation can be renewed now, without a new request."""
+    now = now or timezone.now()
+    return habilitation.is_active(now) and habilitation.expires_at - now <= timedelta(
+        days=RENEWAL_WINDOW_DAYS
+    )

@@ -1,18 +1,67 @@
 import hashlib
+import math
 import secrets
-from collections.abc import Iterable
+from calendar import monthrange
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from dlnuf.catalogue.models import Dataset
-from dlnuf.habilitations.models import Credential, Environment, Habilitation
-from dlnuf.habilitations.selectors import forget_grant
-from dlnuf.organisations.models import Organisation
+from dlnuf.catalogue.models import Dataset, Scope
+from dlnuf.habilitations.emails import (
+    expiry_notice,
+    notify_habilitation_event,
+    notify_message,
+    notify_on_commit,
+    notify_transition,
+    send_notice,
+)
+from dlnuf.habilitations.models import (
+    AuthorizationRequest,
+    Credential,
+    CredentialReveal,
+    Environment,
+    ExpiryReminder,
+    Habilitation,
+    HabilitationEvent,
+    HabilitationEventKind,
+    LegalBasisNature,
+    RequestMessage,
+    RequestState,
+    RequestTransition,
+)
+from dlnuf.habilitations.perms import (
+    can_manage_credentials,
+    can_post_message,
+    can_reveal_credential,
+    has_role_for,
+)
+from dlnuf.habilitations.sealing import seal, unseal
+from dlnuf.habilitations.selectors import (
+    RENEWAL_WINDOW_DAYS,
+    forget_grant,
+    provider_policy,
+    renewable,
+    request_missing_information,
+)
+from dlnuf.habilitations.transitions import (
+    EDITABLE_STATES,
+    OPEN_STATES,
+    TRANSITIONS,
+    Actor,
+    refusal_reason,
+)
+from dlnuf.habilitations.validation import check_pdf_upload, field_errors, safe_display_name
+from dlnuf.organisations.models import Organisation, User
+from dlnuf.organisations.perms import is_administrator, is_applicant_for
+from dlnuf.procedures.models import Procedure
 
 _TOKEN_PREFIX = {Environment.SANDBOX: "dlnuf_sbx_", Environment.PRODUCTION: "dlnuf_prd_"}
 
@@ -94,20 +143,29 @@ def credential_issue(
 
 
 @transaction.atomic
-def credential_revoke(*, credential: Credential) -> Credential:
+def credential_revoke(*, credential: Credential, actor: User | None = None) -> Credential:
     if credential.revoked_at is None:
         credential.revoked_at = timezone.now()
         credential.save(update_fields=["revoked_at"])
+        HabilitationEvent.objects.create(
+            habilitation_id=credential.habilitation_id,
+            credential=credential,
+            kind=HabilitationEventKind.CREDENTIAL_REVOKED,
+            actor=actor,
+        )
     transaction.on_commit(lambda: _forget_cached_grant(credential.secret_hash))
     return credential
 
 
 @transaction.atomic
-def habilitation_revoke(*, habilitation: Habilitation) -> Habilitation:
+def habilitation_revoke(*, habilitation: Habilitation, actor: User | None = None) -> Habilitation:
     now = timezone.now()
     if habilitation.revoked_at is None:
         habilitation.revoked_at = now
         habilitation.save(update_fields=["revoked_at"])
+        HabilitationEvent.objects.create(
+            habilitation=habilitation, kind=HabilitationEventKind.REVOKED, actor=actor
+        )
     hashes = list(habilitation.credentials.values_list("secret_hash", flat=True))
 
     def forget_all() -> None:
@@ -121,3 +179,732 @@ def habilitation_revoke(*, habilitation: Habilitation) -> Habilitation:
 def _forget_cached_grant(secret_hash: str) -> None:
     # The gateway caches resolved credentials; revocation must take effect at once.
     forget_grant(secret_hash)
+
+
+# --- Habilitation requests -----------------------------------------------------------------------
+
+
+class TransitionRefused(Exception):
+    """The action is not possible on the request as it is (state, missing information…)."""
+
+    def __init__(self, message: str, *, problems: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.problems = list(problems)
+
+
+class ActionForbidden(PermissionDenied):
+    """The person does not hold the role the action needs on this request."""
+
+
+# What the applicant fills in; everything else is set by the workflow.
+EDITABLE_FIELDS = (
+    "title",
+    "purpose",
+    "procedure_names",
+    "legal_basis_nature",
+    "legal_basis_article",
+    "legal_basis_url",
+    "data_recipients",
+    "retention_months",
+    "retention_justification",
+    "business_contact_name",
+    "business_contact_email",
+    "technical_contact_name",
+    "technical_contact_email",
+    "dpo_name",
+    "dpo_email",
+    "controller_name",
+    "controller_email",
+    "expected_calls_per_minute",
+    "volume_justification",
+    "go_live_date",
+    "security_approval_date",
+    "sandbox_stage",
+)
+DEFAULT_TERM_MONTHS = 18
+MAX_TERM_MONTHS = 18
+# A credential secret waits this long to be shown once; afterwards it must be rotated.
+REVEAL_DAYS = 7
+
+
+@transaction.atomic
+def authorization_request_create(
+    *,
+    organisation: Organisation,
+    dataset: Dataset,
+    scope_slugs: Iterable[str],
+    created_by: User,
+    procedure: Procedure | None = None,
+    purpose: str = "",
+    expected_volume: int | None = None,
+) -> AuthorizationRequest:
+    """A draft request, prefilled (scopes ticked, procedure linked, purpose).
+
+    ``expected_volume`` is the expected number of calls per minute at peak. Unknown scope slugs
+    are refused: only the dataset's own scopes can be asked for.
+    """
+    if not (is_applicant_for(created_by, organisation) or is_administrator(created_by)):
+        raise ActionForbidden(
+            "Seuls les demandeurs de l'organisation peuvent créer une demande pour elle."
+        )
+    scopes = _dataset_scopes(dataset, scope_slugs)
+    policy = provider_policy(dataset.provider)
+    request = AuthorizationRequest.objects.create(
+        organisation=organisation,
+        dataset=dataset,
+        created_by=created_by,
+        procedure=procedure,
+        title=f"{dataset.title} — {organisation.name or organisation.siret}"[:255],
+        purpose=purpose,
+        procedure_names=procedure.name if procedure is not None else "",
+        legal_basis_nature=_default_legal_basis_nature(dataset),
+        expected_calls_per_minute=expected_volume,
+        sandbox_stage=policy.requires_sandbox_stage,
+        business_contact_name=created_by.get_full_name(),
+        business_contact_email=created_by.email,
+    )
+    request.requested_scopes.set(scopes)
+    _log(request, "create", "", actor=created_by, comment="")
+    return request
+
+
+@transaction.atomic
+def authorization_request_update(
+    *,
+    request: AuthorizationRequest,
+    actor: User,
+    values: Mapping[str, Any],
+    scope_slugs: Iterable[str] | None = None,
+    legal_basis_document: UploadedFile | None = None,
+    security_approval_document: UploadedFile | None = None,
+) -> AuthorizationRequest:
+    """Save what the applicant filled in; only while the request is a draft or sent back."""
+    request = _locked(request)
+    if not (is_applicant_for(actor, request.organisation) or is_administrator(actor)):
+        raise ActionForbidden("Seuls les demandeurs de l'organisation peuvent modifier la demande.")
+    if request.state not in EDITABLE_STATES:
+        raise TransitionRefused(
+            "La demande ne peut plus être modifiée : elle est à l'état "
+            f"« {RequestState(request.state).label} »."
+        )
+    unknown = sorted(set(values) - set(EDITABLE_FIELDS))
+    if unknown:
+        raise ValueError(f"not editable: {', '.join(unknown)}")
+    errors = field_errors({**_current_values(request), **values})
+    if errors:
+        raise ValidationError({name: [message] for name, message in errors.items()})
+    for name, value in values.items():
+        setattr(request, name, value)
+    if request.amends_id is not None:
+        request.sandbox_stage = False
+    elif provider_policy(request.dataset.provider).requires_sandbox_stage:
+        request.sandbox_stage = True
+    for field, upload in (
+        ("legal_basis_document", legal_basis_document),
+        ("security_approval_document", security_approval_document),
+    ):
+        if upload is not None:
+            _attach(request, field, upload)
+    request.updated_at = timezone.now()
+    request.save()
+    if scope_slugs is not None:
+        request.requested_scopes.set(_dataset_scopes(request.dataset, scope_slugs))
+    return request
+
+
+@transaction.atomic
+def authorization_request_submit(
+    *, request: AuthorizationRequest, actor: User, comment: str = ""
+) -> AuthorizationRequest:
+    """Send the request to the provider's instructors, once every block is complete."""
+    request = _locked(request)
+    _check(request, "submit", actor, comment)
+    problems = request_missing_information(request)
+    if problems:
+        raise TransitionRefused(
+            "La demande est incomplète : complétez-la avant de la soumettre.", problems=problems
+        )
+    request.submitted_at = timezone.now()
+    return _move(request, "submit", actor, comment)
+
+
+@transaction.atomic
+def authorization_request_request_changes(
+    *, request: AuthorizationRequest, actor: User, comment: str
+) -> AuthorizationRequest:
+    request = _locked(request)
+    _check(request, "request_changes", actor, comment)
+    return _move(request, "request_changes", actor, comment)
+
+
+@transaction.atomic
+def authorization_request_refuse(
+    *, request: AuthorizationRequest, actor: User, comment: str
+) -> AuthorizationRequest:
+    request = _locked(request)
+    _check(request, "refuse", actor, comment)
+    request.decided_at = timezone.now()
+    return _move(request, "refuse", actor, comment)
+
+
+@transaction.atomic
+def authorization_request_request_production(
+    *, request: AuthorizationRequest, actor: User, comment: str = ""
+) -> AuthorizationRequest:
+    """After the sandbox stage, ask the instructors for production access."""
+    request = _locked(request)
+    _check(request, "request_production", actor, comment)
+    request.submitted_at = timezone.now()
+    return _move(request, "request_production", actor, comment)
+
+
+@transaction.atomic
+def authorization_request_validate_sandbox(
+    *,
+    request: AuthorizationRequest,
+    actor: User,
+    scope_slugs: Iterable[str] | None = None,
+    term_months: int = DEFAULT_TERM_MONTHS,
+    comment: str = "",
+) -> AuthorizationRequest:
+    """Grant the habilitation for the sandbox only: a sandbox credential is issued."""
+    request = _locked(request)
+    _check(request, "validate_sandbox", actor, comment)
+    granted = _granted_scopes(request, scope_slugs)
+    habilitation = _habilitation_grant_for(request, actor, granted, term_months)
+    _issue_credentials(habilitation, [Environment.SANDBOX], actor)
+    request.habilitation = habilitation
+    request.sandbox_validated_at = timezone.now()
+    return _move(request, "validate_sandbox", actor, comment)
+
+
+@transaction.atomic
+def authorization_request_validate(
+    *,
+    request: AuthorizationRequest,
+    actor: User,
+    scope_slugs: Iterable[str] | None = None,
+    term_months: int = DEFAULT_TERM_MONTHS,
+    comment: str = "",
+) -> AuthorizationRequest:
+    """Grant exactly ``scope_slugs`` (all the requested scopes by default, never more).
+
+    A new request gets a habilitation with sandbox and production credentials (production only
+    when the sandbox stage already issued the sandbox one). An amendment replaces the scopes and
+    term of the habilitation it amends, whose credentials keep working, and supersedes the
+    request validated before it.
+    """
+    request = _locked(request)
+    _check(request, "validate", actor, comment)
+    granted = _granted_scopes(request, scope_slugs)
+    if request.amends_id is not None:
+        habilitation = _habilitation_amend(request, actor, granted, term_months, comment)
+    elif request.habilitation is not None:
+        habilitation = _habilitation_replace_terms(
+            request.habilitation, actor, granted, term_months, request.purpose
+        )
+        _issue_credentials(habilitation, [Environment.PRODUCTION], actor)
+    else:
+        habilitation = _habilitation_grant_for(request, actor, granted, term_months)
+        _issue_credentials(habilitation, [Environment.SANDBOX, Environment.PRODUCTION], actor)
+    request.habilitation = habilitation
+    request.decided_at = timezone.now()
+    return _move(request, "validate", actor, comment)
+
+
+@transaction.atomic
+def authorization_request_revoke(
+    *, request: AuthorizationRequest, actor: User, comment: str
+) -> AuthorizationRequest:
+    """End the habilitation at once: every credential of it is refused from now on."""
+    request = _locked(request)
+    _check(request, "revoke", actor, comment)
+    if request.habilitation is not None:
+        habilitation_revoke(habilitation=request.habilitation, actor=actor)
+    request.decided_at = timezone.now()
+    return _move(request, "revoke", actor, comment)
+
+
+@transaction.atomic
+def authorization_request_reopen(
+    *, request: AuthorizationRequest, actor: User, comment: str = ""
+) -> AuthorizationRequest:
+    """Open a draft that amends the validated request's habilitation, prefilled from it.
+
+    The habilitation and its credentials stay as they are until the amendment is validated.
+    """
+    request = _locked(request)
+    _check(request, "reopen", actor, comment)
+    habilitation = request.habilitation
+    if habilitation is None or not habilitation.is_active():
+        raise TransitionRefused("L'habilitation de cette demande n'est plus active.")
+    if AuthorizationRequest.objects.filter(amends=habilitation, state__in=OPEN_STATES).exists():
+        raise TransitionRefused(
+            "Une modification de cette habilitation est déjà en cours : complétez-la."
+        )
+    amendment = AuthorizationRequest.objects.create(
+        organisation=request.organisation,
+        dataset=request.dataset,
+        created_by=actor,
+        procedure=request.procedure,
+        amends=habilitation,
+        sandbox_stage=False,
+        legal_basis_document_name=request.legal_basis_document_name,
+        security_approval_document_name=request.security_approval_document_name,
+        **{name: getattr(request, name) for name in EDITABLE_FIELDS if name != "sandbox_stage"},
+    )
+    # Attachments are shared, not copied: stored files are never changed once written.
+    amendment.legal_basis_document = request.legal_basis_document.name
+    amendment.security_approval_document = request.security_approval_document.name
+    amendment.save(update_fields=["legal_basis_document", "security_approval_document"])
+    amendment.requested_scopes.set(habilitation.scopes.all())
+    _log(
+        amendment,
+        "reopen",
+        "",
+        actor=actor,
+        comment=comment
+        or f"Modification de l'habilitation accordée par la demande n° {request.pk}.",
+    )
+    return amendment
+
+
+@transaction.atomic
+def request_message_post(
+    *, request: AuthorizationRequest, author: User, body: str
+) -> RequestMessage:
+    """Add a message to the request's thread; the other side is told by e-mail."""
+    if not can_post_message(author, request):
+        raise ActionForbidden(
+            "Seuls les demandeurs de l'organisation et les instructeurs du fournisseur "
+            "peuvent écrire sur cette demande."
+        )
+    text = body.strip()
+    if not text:
+        raise ValidationError({"body": ["Écrivez un message avant de l'envoyer."]})
+    message = RequestMessage.objects.create(request=request, author=author, body=text)
+    notify_on_commit(partial(notify_message, message_id=message.pk))
+    return message
+
+
+def _check(request: AuthorizationRequest, action: str, actor: User, comment: str) -> None:
+    transition = TRANSITIONS[action]
+    if not has_role_for(actor, action, request):
+        who = (
+            "aux demandeurs de l'organisation"
+            if transition.actor is Actor.APPLICANT
+            else "aux instructeurs du fournisseur de la donnée"
+        )
+        raise ActionForbidden(f"L'action « {transition.label} » est réservée {who}.")
+    reason = refusal_reason(action, request)
+    if reason is not None:
+        raise TransitionRefused(reason)
+    if transition.comment_required and not comment.strip():
+        raise TransitionRefused(
+            f"Action « {transition.label} » : un commentaire expliquant la décision est nécessaire."
+        )
+
+
+def _move(
+    request: AuthorizationRequest, action: str, actor: User, comment: str
+) -> AuthorizationRequest:
+    transition = TRANSITIONS[action]
+    from_state = request.state
+    request.state = transition.target
+    request.updated_at = timezone.now()
+    request.save()
+    _log(request, action, from_state, actor=actor, comment=comment)
+    return request
+
+
+def _log(
+    request: AuthorizationRequest, action: str, from_state: str, *, actor: User, comment: str
+) -> RequestTransition:
+    row = RequestTransition.objects.create(
+        request=request,
+        action=action,
+        from_state=from_state,
+        to_state=request.state,
+        actor=actor,
+        comment=comment.strip(),
+    )
+    notify_on_commit(partial(notify_transition, transition_id=row.pk))
+    return row
+
+
+def _locked(request: AuthorizationRequest) -> AuthorizationRequest:
+    # Two instructors clicking at once must not both apply a transition.
+    return (
+        AuthorizationRequest.objects.select_for_update(of=("self",))
+        .select_related("organisation", "dataset__provider", "habilitation")
+        .get(pk=request.pk)
+    )
+
+
+def _dataset_scopes(dataset: Dataset, scope_slugs: Iterable[str]) -> list[Scope]:
+    wanted = set(scope_slugs)
+    scopes = list(dataset.scopes.filter(slug__in=wanted))
+    unknown = sorted(wanted - {scope.slug for scope in scopes})
+    if unknown:
+        raise ValidationError(
+            {"scopes": [f"Périmètres inconnus pour « {dataset.title} » : {', '.join(unknown)}."]}
+        )
+    return scopes
+
+
+def _granted_scopes(request: AuthorizationRequest, scope_slugs: Iterable[str] | None) -> list[str]:
+    requested = set(request.requested_scopes.values_list("slug", flat=True))
+    granted = requested if scope_slugs is None else set(scope_slugs)
+    beyond = sorted(granted - requested)
+    if beyond:
+        raise TransitionRefused(
+            "On ne peut accorder que des périmètres demandés ; non demandés : "
+            + ", ".join(beyond)
+            + "."
+        )
+    if not granted:
+        raise TransitionRefused("Accordez au moins un périmètre, ou refusez la demande.")
+    return sorted(granted)
+
+
+def _term_end(term_months: int) -> datetime:
+    if not 1 <= term_months <= MAX_TERM_MONTHS:
+        raise TransitionRefused(
+            f"La durée de l'habilitation doit être comprise entre 1 et {MAX_TERM_MONTHS} mois."
+        )
+    return add_months(timezone.now(), term_months)
+
+
+def _habilitation_grant_for(
+    request: AuthorizationRequest, actor: User, scope_slugs: list[str], term_months: int
+) -> Habilitation:
+    habilitation = habilitation_grant(
+        organisation=request.organisation,
+        dataset=request.dataset,
+        scope_slugs=scope_slugs,
+        purpose=request.purpose,
+        expires_at=_term_end(term_months),
+        granted_by_label=actor.get_full_name() or actor.email,
+    )
+    habilitation.granted_by = actor
+    habilitation.save(update_fields=["granted_by"])
+    HabilitationEvent.objects.create(
+        habilitation=habilitation,
+        kind=HabilitationEventKind.GRANTED,
+        actor=actor,
+        detail=f"Demande n° {request.pk} ; périmètres : {', '.join(scope_slugs)}.",
+    )
+    return habilitation
+
+
+def _habilitation_replace_terms(
+    habilitation: Habilitation,
+    actor: User,
+    scope_slugs: list[str],
+    term_months: int,
+    purpose: str,
+) -> Habilitation:
+    """Replace scopes, term and purpose at once; the credentials follow the new term."""
+    habilitation = Habilitation.objects.select_for_update().get(pk=habilitation.pk)
+    if habilitation.revoked_at is not None:
+        raise TransitionRefused("L'habilitation a été révoquée : elle ne peut plus être modifiée.")
+    habilitation.expires_at = _term_end(term_months)
+    habilitation.purpose = purpose
+    habilitation.save(update_fields=["expires_at", "purpose"])
+    habilitation.scopes.set(_dataset_scopes(habilitation.dataset, scope_slugs))
+    habilitation.credentials.filter(revoked_at__isnull=True).update(
+        expires_at=habilitation.expires_at
+    )
+    _forget_grants_of(habilitation)
+    return habilitation
+
+
+def _habilitation_amend(
+    request: AuthorizationRequest,
+    actor: User,
+    scope_slugs: list[str],
+    term_months: int,
+    comment: str,
+) -> Habilitation:
+    assert request.amends is not None
+    habilitation = _habilitation_replace_terms(
+        request.amends, actor, scope_slugs, term_months, request.purpose
+    )
+    HabilitationEvent.objects.create(
+        habilitation=habilitation,
+        kind=HabilitationEventKind.AMENDED,
+        actor=actor,
+        detail=f"Demande n° {request.pk} ; périmètres : {', '.join(scope_slugs)}.",
+    )
+    previous = (
+        AuthorizationRequest.objects.select_for_update()
+        .filter(habilitation=habilitation, state=RequestState.VALIDATED)
+        .exclude(pk=request.pk)
+    )
+    for superseded in previous:
+        _move(
+            superseded,
+            "supersede",
+            actor,
+            comment=f"Remplacée par la demande n° {request.pk}.",
+        )
+    return habilitation
+
+
+def _issue_credentials(
+    habilitation: Habilitation, environments: Sequence[Environment], actor: User
+) -> list[Credential]:
+    credentials = []
+    for environment in environments:
+        issued = credential_issue(
+            habilitation=habilitation,
+            environment=environment,
+            expires_in_days=max(1, (habilitation.expires_at - timezone.now()).days + 1),
+        )
+        _keep_for_reveal(issued)
+        HabilitationEvent.objects.create(
+            habilitation=habilitation,
+            credential=issued.credential,
+            kind=HabilitationEventKind.CREDENTIAL_ISSUED,
+            actor=actor,
+            detail=f"Jeton {issued.credential.get_environment_display()} "
+            f"{issued.credential.prefix}…",
+        )
+        credentials.append(issued.credential)
+    return credentials
+
+
+def _keep_for_reveal(issued: IssuedCredential) -> CredentialReveal:
+    now = timezone.now()
+    return CredentialReveal.objects.create(
+        credential=issued.credential,
+        ciphertext=seal(issued.secret),
+        created_at=now,
+        expires_at=now + timedelta(days=REVEAL_DAYS),
+    )
+
+
+def _forget_grants_of(habilitation: Habilitation) -> None:
+    hashes = list(habilitation.credentials.values_list("secret_hash", flat=True))
+
+    def forget_all() -> None:
+        for secret_hash in hashes:
+            _forget_cached_grant(secret_hash)
+
+    transaction.on_commit(forget_all)
+
+
+def _attach(request: AuthorizationRequest, field: str, upload: UploadedFile) -> None:
+    check_pdf_upload(upload)
+    file_field = getattr(request, field)
+    file_field.save("document.pdf", upload, save=False)
+    setattr(request, f"{field}_name", safe_display_name(upload.name or "document.pdf"))
+
+
+def _current_values(request: AuthorizationRequest) -> dict[str, Any]:
+    return {name: getattr(request, name) for name in EDITABLE_FIELDS}
+
+
+def _default_legal_basis_nature(dataset: Dataset) -> str:
+    if dataset.subject_kind == "company":
+        return LegalBasisNature.CRPA_COMPANIES
+    return LegalBasisNature.CRPA_PERSONS
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """The same day ``months`` later (the last day of the month when it is shorter)."""
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    return moment.replace(year=year, month=month, day=min(moment.day, monthrange(year, month)[1]))
+
+
+# --- Credentials after the decision --------------------------------------------------------------
+
+
+@transaction.atomic
+def credential_reveal(*, credential: Credential, actor: User) -> str:
+    """The secret of a newly issued credential, once; afterwards only its prefix is known."""
+    if not can_reveal_credential(actor, credential):
+        raise ActionForbidden(
+            "Seuls les demandeurs de l'organisation titulaire peuvent afficher ce jeton."
+        )
+    reveal = CredentialReveal.objects.select_for_update().filter(credential=credential).first()
+    if reveal is None or reveal.revealed_at is not None or not reveal.ciphertext:
+        raise TransitionRefused(
+            "Ce jeton a déjà été affiché : il ne peut plus l'être. Remplacez-le si vous ne "
+            "l'avez pas conservé."
+        )
+    if reveal.expires_at <= timezone.now() or credential.revoked_at is not None:
+        raise TransitionRefused(
+            "Ce jeton ne peut plus être affiché (délai dépassé ou jeton révoqué) : remplacez-le."
+        )
+    secret = unseal(bytes(reveal.ciphertext))
+    reveal.ciphertext = b""
+    reveal.revealed_at = timezone.now()
+    reveal.revealed_by = actor
+    reveal.save(update_fields=["ciphertext", "revealed_at", "revealed_by"])
+    HabilitationEvent.objects.create(
+        habilitation_id=credential.habilitation_id,
+        credential=credential,
+        kind=HabilitationEventKind.CREDENTIAL_REVEALED,
+        actor=actor,
+    )
+    return secret
+
+
+@transaction.atomic
+def habilitation_renew(*, habilitation: Habilitation, actor: User) -> Habilitation:
+    """Extend the term by the standard length (18 months from today) without a new request,
+    in the last days of the current term; active credentials follow the new term."""
+    if not can_manage_credentials(actor, habilitation):
+        raise ActionForbidden(
+            "Seuls les demandeurs de l'organisation titulaire peuvent renouveler l'habilitation."
+        )
+    habilitation = Habilitation.objects.select_for_update().get(pk=habilitation.pk)
+    now = timezone.now()
+    if not habilitation.is_active(now):
+        raise TransitionRefused(
+            "Cette habilitation n'est plus active (expirée ou révoquée) : faites une nouvelle "
+            "demande."
+        )
+    if not renewable(habilitation, now):
+        raise TransitionRefused(
+            f"Le renouvellement est possible dans les {RENEWAL_WINDOW_DAYS} jours qui précèdent "
+            f"l'échéance ({timezone.localtime(habilitation.expires_at):%d/%m/%Y})."
+        )
+    previous = habilitation.expires_at
+    habilitation.expires_at = add_months(now, DEFAULT_TERM_MONTHS)
+    habilitation.save(update_fields=["expires_at"])
+    habilitation.credentials.filter(revoked_at__isnull=True, expires_at__gt=now).update(
+        expires_at=habilitation.expires_at
+    )
+    HabilitationEvent.objects.create(
+        habilitation=habilitation,
+        kind=HabilitationEventKind.RENEWED,
+        actor=actor,
+        detail=f"Échéance du {timezone.localtime(previous):%d/%m/%Y} reportée au "
+        f"{timezone.localtime(habilitation.expires_at):%d/%m/%Y}.",
+    )
+    _forget_grants_of(habilitation)
+    notify_on_commit(
+        partial(notify_habilitation_event, habilitation_id=habilitation.pk, event="renewed")
+    )
+    return habilitation
+
+
+def rotation_grace() -> timedelta:
+    """How long a replaced credential keeps working, so that software can switch without a
+    gap; zero revokes it at once."""
+    return timedelta(hours=getattr(settings, "DLNUF_CREDENTIAL_ROTATION_GRACE_HOURS", 24))
+
+
+@transaction.atomic
+def credential_rotate(*, credential: Credential, actor: User) -> Credential:
+    """Issue a new secret for the same habilitation and environment; the old one keeps working
+    for the grace period (it expires then), or is revoked at once when the grace is zero."""
+    habilitation = credential.habilitation
+    if not can_manage_credentials(actor, habilitation):
+        raise ActionForbidden(
+            "Seuls les demandeurs de l'organisation titulaire peuvent remplacer ce jeton."
+        )
+    credential = Credential.objects.select_for_update().get(pk=credential.pk)
+    now = timezone.now()
+    if credential.revoked_at is not None or credential.expires_at <= now:
+        raise TransitionRefused("Ce jeton est révoqué ou expiré : il ne peut plus être remplacé.")
+    if not habilitation.is_active(now):
+        raise TransitionRefused("L'habilitation n'est plus active : faites une nouvelle demande.")
+    issued = credential_issue(
+        habilitation=habilitation,
+        environment=credential.environment,
+        expires_in_days=max(1, (habilitation.expires_at - now).days + 1),
+        rate_limit_per_minute=credential.rate_limit_per_minute,
+    )
+    _keep_for_reveal(issued)
+    grace = rotation_grace()
+    if grace <= timedelta(0):
+        credential_revoke(credential=credential, actor=actor)
+        fate = "révoqué immédiatement"
+    else:
+        credential.expires_at = min(credential.expires_at, now + grace)
+        credential.save(update_fields=["expires_at"])
+        hash_to_forget = credential.secret_hash
+        transaction.on_commit(lambda: _forget_cached_grant(hash_to_forget))
+        fate = f"valable jusqu'au {timezone.localtime(credential.expires_at):%d/%m/%Y %H:%M}"
+    HabilitationEvent.objects.create(
+        habilitation=habilitation,
+        credential=issued.credential,
+        kind=HabilitationEventKind.CREDENTIAL_ROTATED,
+        actor=actor,
+        detail=f"Remplace le jeton {credential.prefix}… ({fate}).",
+    )
+    notify_on_commit(
+        partial(notify_habilitation_event, habilitation_id=habilitation.pk, event="rotated")
+    )
+    return issued.credential
+
+
+@transaction.atomic
+def credential_withdraw(*, credential: Credential, actor: User) -> Credential:
+    """Revoke a credential at the holder's request (a leak, software retired)."""
+    if not can_manage_credentials(actor, credential.habilitation):
+        raise ActionForbidden(
+            "Seuls les demandeurs de l'organisation titulaire peuvent révoquer ce jeton."
+        )
+    if credential.revoked_at is not None:
+        raise TransitionRefused("Ce jeton est déjà révoqué.")
+    credential_revoke(credential=credential, actor=actor)
+    notify_on_commit(
+        partial(
+            notify_habilitation_event,
+            habilitation_id=credential.habilitation_id,
+            event="credential_revoked",
+        )
+    )
+    return credential
+
+
+# --- Reminders -----------------------------------------------------------------------------------
+
+REMINDER_THRESHOLDS_DAYS = (30, 7)
+
+
+def expiry_reminders_send(
+    *, now: datetime | None = None, thresholds: Sequence[int] = REMINDER_THRESHOLDS_DAYS
+) -> int:
+    """E-mail the holders of habilitations that expire within a threshold, once per threshold
+    and term. When several thresholds are already passed (a first run, a late run), only the
+    nearest is sent and the others are recorded as covered. Returns the e-mails sent."""
+    now = now or timezone.now()
+    widest = max(thresholds)
+    due = Habilitation.objects.filter(
+        revoked_at__isnull=True,
+        expires_at__gt=now,
+        expires_at__lte=now + timedelta(days=widest),
+    ).select_related("organisation", "dataset__provider")
+    sent = 0
+    for habilitation in due:
+        passed = sorted(
+            days for days in thresholds if habilitation.expires_at <= now + timedelta(days=days)
+        )
+        with transaction.atomic():
+            recorded = set(
+                ExpiryReminder.objects.select_for_update()
+                .filter(habilitation=habilitation, expires_at=habilitation.expires_at)
+                .values_list("threshold_days", flat=True)
+            )
+            missing = [days for days in passed if days not in recorded]
+            if not missing:
+                continue
+            for days in missing:
+                ExpiryReminder.objects.create(
+                    habilitation=habilitation,
+                    threshold_days=days,
+                    expires_at=habilitation.expires_at,
+                    sent_at=now,
+                )
+            days_left = max(1, math.ceil((habilitation.expires_at - now) / timedelta(days=1)))
+            # Sent inside the transaction: if the mail server refuses, nothing is recorded and
+            # the next run tries again.
+            sent += send_notice(expiry_notice(habilitation, days_left))
+    return sent

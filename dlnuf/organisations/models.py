@@ -1,5 +1,9 @@
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
 
 from dlnuf.organisations.validators import validate_siret
 
@@ -23,9 +27,26 @@ class Organisation(models.Model):
 
 
 class User(AbstractUser):
-    """A person who signs in to the portal; tied to organisations through memberships."""
+    """A person who signs in to the portal; tied to organisations through memberships.
+
+    People sign in with their e-mail address (compared without case) or through ProConnect,
+    which identifies them by a stable subject (``proconnect_sub``) even when their address changes.
+    """
 
     email = models.EmailField("adresse électronique", unique=True)
+    proconnect_sub = models.CharField(
+        "identifiant ProConnect", max_length=255, unique=True, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = "utilisateur"
+        verbose_name_plural = "utilisateurs"
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="unique_user_email_ignoring_case"),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email
 
 
 class Role(models.TextChoices):
@@ -102,3 +123,62 @@ class Membership(models.Model):
     def __str__(self) -> str:
         target = self.organisation or self.provider or "guichet"
         return f"{self.user} — {target} ({self.get_role_display()})"
+
+
+class RoleChangeAction(models.TextChoices):
+    GRANT = "grant", "attribution"
+    REVOKE = "revoke", "retrait"
+
+
+class RoleChangeForbidden(Exception):
+    """Raised on any attempt to change or remove a row of the role change log."""
+
+
+class RoleChangeQuerySet(models.QuerySet["RoleChange"]):
+    def update(self, **kwargs: Any) -> int:
+        raise RoleChangeForbidden("Le journal des rôles est en ajout seul : aucune modification.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise RoleChangeForbidden("Le journal des rôles est en ajout seul : aucune suppression.")
+
+
+class RoleChange(models.Model):
+    """One role granted or withdrawn: who, which role, where, by whom, when. Append-only.
+
+    ``changed_by`` is empty when the product itself granted the role (a first sign-in through
+    ProConnect ties the agent to the organisation of their SIRET).
+    """
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="role_changes")
+    action = models.CharField(max_length=10, choices=RoleChangeAction.choices)
+    role = models.CharField(max_length=20, choices=Role.choices)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    provider = models.ForeignKey(
+        "catalogue.Provider", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    changed_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="role_changes_made", null=True, blank=True
+    )
+    comment = models.CharField("commentaire", max_length=500, blank=True)
+    occurred_at = models.DateTimeField(default=timezone.now)
+
+    objects = RoleChangeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+
+    def __str__(self) -> str:
+        target = self.organisation or self.provider or "guichet"
+        return f"{self.get_action_display()} {self.get_role_display()} — {self.user} — {target}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise RoleChangeForbidden(
+                "Le journal des rôles est en ajout seul : aucune modification."
+            )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise RoleChangeForbidden("Le journal des rôles est en ajout seul : aucune suppression.")

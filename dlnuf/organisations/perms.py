@@ -82,3 +82,8 @@ def can_read_provider(user: AnyUser, provider: Provider) -> bool:
         .filter(role__in=[Role.INSTRUCTOR, Role.REPORTER], provider=provider)
         .exists()
     )
+
+
+def can_manage_roles(user: AnyUser) -> bool:
+    """Only administrators grant and withdraw roles."""
+    return is_administrator(user)

@@ -1,12 +1,126 @@
-from django.contrib.auth.forms import AuthenticationForm
+from datetime import datetime
+from typing import Any
 
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.formats import time_format
+
+from dlnuf.catalogue.models import Provider
+from dlnuf.organisations.models import Role
+from dlnuf.organisations.selectors import providers_for_roles
+from dlnuf.organisations.sign_in import SignInRefused, SignInThrottled, sign_in_with_password
+from dlnuf.organisations.validators import validate_siret
+from dlnuf.www.accounts_views.client import client_ip
 from dlnuf.www.forms import PortalForm
 
 
+def throttled_message(retry_at: datetime) -> str:
+    minutes = max(1, -(-int((retry_at - timezone.now()).total_seconds()) // 60))
+    at = time_format(timezone.localtime(retry_at), "H \\h i")
+    plural = "s" if minutes > 1 else ""
+    return (
+        "Trop de tentatives de connexion ont échoué. Par sécurité, la connexion est suspendue : "
+        f"réessayez dans {minutes} minute{plural}, à partir de {at}."
+    )
+
+
 class LoginForm(AuthenticationForm, PortalForm):
-    """E-mail and password of a local account."""
+    """E-mail and password of a local account (the field keeps Django's name, ``username``)."""
+
+    username = forms.EmailField(
+        label="Adresse électronique",
+        help_text="Format attendu : nom@domaine.fr",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    password = forms.CharField(
+        label="Mot de passe",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
 
     error_messages = {
         "invalid_login": "Adresse électronique ou mot de passe incorrect.",
-        "inactive": "Ce compte est désactivé.",
+        "inactive": "Adresse électronique ou mot de passe incorrect.",
     }
+
+    def clean(self) -> dict[str, Any]:
+        email = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if email and password:
+            try:
+                self.user_cache = sign_in_with_password(
+                    request=self.request,
+                    email=email,
+                    password=password,
+                    client_ip=client_ip(self.request) if self.request else "",
+                )
+            except SignInThrottled as throttled:
+                raise ValidationError(
+                    throttled_message(throttled.retry_at), code="throttled"
+                ) from throttled
+            except SignInRefused:
+                raise self.get_invalid_login_error() from None
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
+
+
+class PortalPasswordChangeForm(PasswordChangeForm, PortalForm):
+    """Old password, then the new one twice; the password rules are Django's validators.
+
+    The view saves the new password through ``user_password_change``, not ``save()``.
+    """
+
+
+class RoleGrantForm(PortalForm):
+    role = forms.ChoiceField(label="Rôle", choices=Role.choices)
+    siret = forms.CharField(
+        label="SIRET de l'organisation",
+        help_text="Pour le rôle de demandeur : 14 chiffres, sans espace.",
+        required=False,
+        max_length=20,
+    )
+    provider = forms.ModelChoiceField(
+        label="Fournisseur de données",
+        help_text="Pour les rôles d'instructeur et de rapporteur.",
+        queryset=Provider.objects.none(),
+        required=False,
+        empty_label="Choisir un fournisseur",
+    )
+    comment = forms.CharField(
+        label="Motif",
+        help_text="Facultatif ; conservé dans l'historique des rôles.",
+        required=False,
+        max_length=500,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        provider_field = self.fields["provider"]
+        assert isinstance(provider_field, forms.ModelChoiceField)
+        provider_field.queryset = providers_for_roles()
+
+    def clean_siret(self) -> str:
+        siret: str = self.cleaned_data["siret"].replace(" ", "")
+        if siret:
+            validate_siret(siret)
+        return siret
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        role = cleaned.get("role")
+        if role == Role.APPLICANT and not cleaned.get("siret") and "siret" not in self.errors:
+            self.add_error("siret", "Indiquez le SIRET de l'organisation du demandeur.")
+        if role in (Role.INSTRUCTOR, Role.REPORTER) and not cleaned.get("provider"):
+            self.add_error("provider", "Choisissez le fournisseur de données.")
+        return cleaned
+
+
+class UserSearchForm(PortalForm):
+    q = forms.CharField(
+        label="Rechercher une personne",
+        help_text="Adresse électronique, prénom ou nom.",
+        required=False,
+        max_length=200,
+    )

@@ -1,3 +1,14 @@
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from dlnuf.www.catalogue_views import views
+
+urlpatterns: list[URLPattern] = [
+    path("", views.catalogue, name="catalogue"),
+    path("donnees/<slug:slug>/", views.dataset_detail, name="dataset_detail"),
+    path("api-publiques/<slug:slug>/", views.public_api_detail, name="public_api_detail"),
+    path("pieces/", views.supporting_documents, name="supporting_documents"),
+    path(
+        "pieces/<slug:slug>/", views.supporting_document_detail, name="supporting_document_detail"
+    ),
+    path("fournisseurs/<slug:slug>/", views.provider_detail, name="provider_detail"),
+]

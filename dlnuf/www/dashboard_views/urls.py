@@ -1,3 +1,15 @@
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from dlnuf.www.dashboard_views import views
+
+urlpatterns: list[URLPattern] = [
+    path("", views.dashboard, name="dashboard"),
+    path(
+        "habilitations/<int:pk>/renouveler/",
+        views.habilitation_renew,
+        name="habilitation_renew",
+    ),
+    path("jetons/<int:pk>/remplacer/", views.credential_rotate, name="credential_rotate"),
+    path("jetons/<int:pk>/revoquer/", views.credential_revoke, name="credential_revoke"),
+    path("jetons/<int:pk>/afficher/", views.credential_reveal, name="credential_reveal"),
+]

@@ -1,4 +1,5 @@
-"""Demonstration data for a development machine: consumers, habilitations, sandbox credentials.
+"""Demonstration data for a development machine: consumers, accounts, habilitations, sandbox
+credentials, procedures with their diagnostics, and habilitation requests in every state.
 
 The credentials have fixed, published secrets so that the README's examples work on a fresh
 ``make run``. They only reach the sandbox environment, and the command refuses to run in
@@ -15,10 +16,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from dlnuf.catalogue.models import Dataset
+from dlnuf.habilitations.demo import load_demo as demo_requests
 from dlnuf.habilitations.models import Credential, Environment
 from dlnuf.habilitations.selectors import forget_grant
 from dlnuf.habilitations.services import credential_hash, credential_issue, habilitation_grant
+from dlnuf.organisations.demo import load_demo as demo_accounts
 from dlnuf.organisations.services import organisation_get_or_create
+from dlnuf.procedures.demo import load_demo as demo_procedures
 
 DEMO_LABEL = "données de démonstration"
 BASE_URL = "http://127.0.0.1:8000"
@@ -153,6 +157,10 @@ class Command(BaseCommand):
             )
         with transaction.atomic():
             outcomes = [self._ensure(grant) for grant in DEMO_GRANTS]
+            # Accounts first: procedures and requests belong to the demonstration agents.
+            demo_accounts(stdout=self.stdout)
+            demo_procedures(stdout=self.stdout)
+            demo_requests(stdout=self.stdout)
         self.stdout.write("Données de démonstration (bac à sable) :")
         for grant, outcome in zip(DEMO_GRANTS, outcomes, strict=True):
             self.stdout.write(

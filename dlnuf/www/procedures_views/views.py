@@ -1,0 +1,371 @@
+"""Procedures and their diagnostic. Applicants of the procedure's organisation change them;
+guichet experts and administrators read them; everybody else gets a 404."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from dlnuf.organisations.models import User
+from dlnuf.organisations.perms import organisations_of
+from dlnuf.procedures.imports import MAX_FILE_BYTES, ImportRefused, read_form_export
+from dlnuf.procedures.models import ItemSource, Procedure, ProcedureItem, ScoreLevel
+from dlnuf.procedures.perms import can_edit_procedure
+from dlnuf.procedures.scoring import ADVICE, PARTIAL_FROM, REPLACEABLE, WEAK_FROM
+from dlnuf.procedures.selectors import (
+    catalogue_matcher,
+    diagnostic_suggestions,
+    diagnostic_with_matches,
+    is_latest_diagnostic,
+    latest_diagnostics,
+    procedure_diagnostics,
+    procedure_for_user,
+    procedure_items,
+    procedure_requests,
+    procedures_for_user,
+)
+from dlnuf.procedures.services import (
+    ProcedureForbidden,
+    ProcedureRefused,
+    diagnostic_run,
+    procedure_create,
+    procedure_item_remove,
+    procedure_item_set_asked,
+    procedure_items_add,
+    procedure_items_pick,
+    procedure_requests_create,
+    procedure_update,
+)
+from dlnuf.www.procedures_views.charts import score_chart
+from dlnuf.www.procedures_views.forms import (
+    ImportItemsForm,
+    PickItemsForm,
+    ProcedureForm,
+    TypedItemsForm,
+)
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)  # every view here needs a signed-in user
+    return user
+
+
+def _visible(request: HttpRequest, pk: int) -> Procedure:
+    procedure = procedure_for_user(request.user, pk)
+    if procedure is None:
+        raise Http404("Démarche inconnue")
+    return procedure
+
+
+def _editable(request: HttpRequest, pk: int) -> Procedure:
+    procedure = _visible(request, pk)
+    if not can_edit_procedure(request.user, procedure):
+        raise PermissionDenied("Seuls les demandeurs de l'organisation modifient cette démarche.")
+    return procedure
+
+
+def _breadcrumb(current: str, procedure: Procedure | None = None) -> dict[str, Any]:
+    links = [{"url": reverse("www:procedures"), "title": "Mes démarches"}]
+    if procedure is not None:
+        links.append(
+            {
+                "url": reverse("www:procedure_detail", kwargs={"pk": procedure.pk}),
+                "title": procedure.name,
+            }
+        )
+    return {"links": links, "current": current}
+
+
+def _request_detail_url(pk: int) -> str | None:
+    try:
+        return reverse("www:request_detail", kwargs={"pk": pk})
+    except NoReverseMatch:
+        return None
+
+
+def procedures(request: HttpRequest) -> HttpResponse:
+    listed = list(procedures_for_user(request.user))
+    latest = latest_diagnostics(listed)
+    return render(
+        request,
+        "www/procedures/index.html",
+        {
+            "title": "Mes démarches",
+            "breadcrumb_data": {"links": [], "current": "Mes démarches"},
+            "rows": [(procedure, latest.get(procedure.pk)) for procedure in listed],
+            "can_create": organisations_of(request.user).exists(),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def procedure_new(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    organisations = organisations_of(user)
+    context: dict[str, Any] = {
+        "title": "Décrire une démarche",
+        "breadcrumb_data": _breadcrumb("Décrire une démarche"),
+    }
+    if not organisations.exists():
+        return render(request, "www/procedures/procedure_form.html", context, status=403)
+    form = ProcedureForm(request.POST or None, organisations=organisations)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            procedure = procedure_create(
+                organisation=data["organisation"],
+                name=data["name"],
+                url=data["url"],
+                yearly_volume=data["yearly_volume"],
+                created_by=user,
+            )
+        except ProcedureForbidden as error:
+            raise PermissionDenied(str(error)) from error
+        messages.success(
+            request,
+            "Démarche enregistrée. Indiquez maintenant ce qu'elle demande aux usagers.",
+        )
+        return redirect("www:procedure_items_add", pk=procedure.pk)
+    context["form"] = form
+    return render(request, "www/procedures/procedure_form.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def procedure_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    procedure = _editable(request, pk)
+    form = ProcedureForm(
+        request.POST or None,
+        initial={
+            "name": procedure.name,
+            "url": procedure.url,
+            "yearly_volume": procedure.yearly_volume,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        procedure_update(
+            procedure=procedure,
+            name=data["name"],
+            url=data["url"],
+            yearly_volume=data["yearly_volume"],
+            updated_by=_user(request),
+        )
+        messages.success(request, "Démarche modifiée.")
+        return redirect("www:procedure_detail", pk=procedure.pk)
+    return render(
+        request,
+        "www/procedures/procedure_form.html",
+        {
+            "title": f"Modifier « {procedure.name} »",
+            "breadcrumb_data": _breadcrumb("Modifier", procedure),
+            "form": form,
+            "procedure": procedure,
+        },
+    )
+
+
+def procedure_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    procedure = _visible(request, pk)
+    history = procedure_diagnostics(procedure)
+    latest = history[-1] if history else None
+    return render(
+        request,
+        "www/procedures/procedure_detail.html",
+        {
+            "title": procedure.name,
+            "breadcrumb_data": _breadcrumb(procedure.name),
+            "procedure": procedure,
+            "items": procedure_items(procedure),
+            "can_edit": can_edit_procedure(request.user, procedure),
+            "latest": latest,
+            "history": list(reversed(history)),
+            "chart": score_chart(history),
+            "requests": [
+                (authorization_request, _request_detail_url(authorization_request.pk))
+                for authorization_request in procedure_requests(procedure)
+            ],
+            "thresholds": {"partial": PARTIAL_FROM, "weak": WEAK_FROM},
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def procedure_items_new(request: HttpRequest, pk: int) -> HttpResponse:
+    """Three ways to add items, each its own form on the page: type, pick, import."""
+    procedure = _editable(request, pk)
+    user = _user(request)
+    matcher = catalogue_matcher()
+    action = request.POST.get("action") if request.method == "POST" else None
+    typed = TypedItemsForm(request.POST if action == "saisir" else None, prefix="saisir")
+    picked = PickItemsForm(
+        request.POST if action == "choisir" else None, prefix="choisir", choices=matcher.picklist()
+    )
+    imported = ImportItemsForm(
+        request.POST if action == "importer" else None,
+        request.FILES if action == "importer" else None,
+        prefix="importer",
+    )
+    try:
+        added = _add_items(procedure, user, action, typed, picked, imported, matcher)
+    except (ProcedureRefused, ImportRefused) as error:
+        form = {"saisir": typed, "choisir": picked, "importer": imported}[action or "saisir"]
+        form.add_error(None, str(error))
+        added = None
+    except ProcedureForbidden as error:
+        raise PermissionDenied(str(error)) from error
+    if added is not None:
+        messages.success(
+            request,
+            f"{added} élément{'s' if added > 1 else ''} ajouté{'s' if added > 1 else ''}. "
+            "Lancez le diagnostic quand la liste est complète.",
+        )
+        return redirect("www:procedure_detail", pk=procedure.pk)
+    return render(
+        request,
+        "www/procedures/items_add.html",
+        {
+            "title": f"Ajouter des éléments à « {procedure.name} »",
+            "breadcrumb_data": _breadcrumb("Ajouter des éléments", procedure),
+            "procedure": procedure,
+            "typed": typed,
+            "picked": picked,
+            "imported": imported,
+            "max_kilobytes": MAX_FILE_BYTES // 1024,
+        },
+        status=400 if action else 200,
+    )
+
+
+def _add_items(
+    procedure: Procedure,
+    user: User,
+    action: str | None,
+    typed: TypedItemsForm,
+    picked: PickItemsForm,
+    imported: ImportItemsForm,
+    matcher: Any,
+) -> int | None:
+    """The number of items added, or None when the chosen form is invalid (or none was sent)."""
+    if action == "saisir" and typed.is_valid():
+        labels = typed.cleaned_data["labels"]
+        return len(
+            procedure_items_add(
+                procedure=procedure, labels=labels, source=ItemSource.TYPED, added_by=user
+            )
+        )
+    if action == "choisir" and picked.is_valid():
+        return len(
+            procedure_items_pick(
+                procedure=procedure,
+                slugs=picked.cleaned_data["items"],
+                added_by=user,
+                matcher=matcher,
+            )
+        )
+    if action == "importer" and imported.is_valid():
+        upload = imported.cleaned_data["export"]
+        if upload.size > MAX_FILE_BYTES:
+            raise ImportRefused(
+                f"Le fichier dépasse {MAX_FILE_BYTES // 1024} Ko ({upload.size // 1024} Ko)."
+            )
+        result = read_form_export(name=upload.name, content=upload.read(MAX_FILE_BYTES + 1))
+        return len(
+            procedure_items_add(
+                procedure=procedure,
+                labels=result.labels,
+                source=ItemSource.IMPORTED,
+                added_by=user,
+            )
+        )
+    return None
+
+
+@require_POST
+def procedure_item_update(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    procedure = _editable(request, pk)
+    item = ProcedureItem.objects.filter(procedure=procedure, pk=item_pk).first()
+    if item is None:
+        raise Http404("Élément inconnu")
+    item.procedure = procedure
+    action = request.POST.get("action")
+    user = _user(request)
+    if action == "ne-plus-demander":
+        procedure_item_set_asked(item=item, still_asked=False, changed_by=user)
+        messages.success(request, f"« {item.label} » n'est plus demandé aux usagers.")
+    elif action == "demander":
+        procedure_item_set_asked(item=item, still_asked=True, changed_by=user)
+        messages.success(request, f"« {item.label} » est de nouveau demandé aux usagers.")
+    elif action == "retirer":
+        procedure_item_remove(item=item, removed_by=user)
+        messages.success(request, f"« {item.label} » a été retiré de la liste.")
+    else:
+        return HttpResponse(
+            "Action inconnue.", status=400, content_type="text/plain; charset=utf-8"
+        )
+    return redirect(reverse("www:procedure_detail", kwargs={"pk": procedure.pk}) + "#elements")
+
+
+@require_POST
+def procedure_diagnose(request: HttpRequest, pk: int) -> HttpResponse:
+    procedure = _editable(request, pk)
+    try:
+        diagnostic = diagnostic_run(procedure=procedure, run_by=_user(request))
+    except ProcedureRefused as error:
+        messages.error(request, str(error))
+        return redirect("www:procedure_detail", pk=procedure.pk)
+    return redirect("www:diagnostic_detail", pk=procedure.pk, diagnostic_pk=diagnostic.pk)
+
+
+def diagnostic_detail(request: HttpRequest, pk: int, diagnostic_pk: int) -> HttpResponse:
+    procedure = _visible(request, pk)
+    diagnostic = diagnostic_with_matches(procedure, diagnostic_pk)
+    if diagnostic is None:
+        raise Http404("Diagnostic inconnu")
+    latest = is_latest_diagnostic(diagnostic)
+    return render(
+        request,
+        "www/procedures/diagnostic_detail.html",
+        {
+            "title": f"Diagnostic de « {procedure.name} » du {diagnostic.run_at:%d/%m/%Y}",
+            "breadcrumb_data": _breadcrumb("Diagnostic", procedure),
+            "procedure": procedure,
+            "diagnostic": diagnostic,
+            "advice": ADVICE[ScoreLevel(diagnostic.level)],
+            "suggestions": diagnostic_suggestions(diagnostic),
+            "is_latest": latest,
+            "can_request": latest and can_edit_procedure(request.user, procedure),
+            "replaceable": REPLACEABLE,
+        },
+    )
+
+
+@require_POST
+def procedure_requests_new(request: HttpRequest, pk: int, diagnostic_pk: int) -> HttpResponse:
+    procedure = _editable(request, pk)
+    diagnostic = procedure.diagnostics.filter(pk=diagnostic_pk).first()
+    if diagnostic is None:
+        raise Http404("Diagnostic inconnu")
+    match_ids = [int(value) for value in request.POST.getlist("matches") if value.isdigit()]
+    try:
+        created = procedure_requests_create(
+            procedure=procedure,
+            diagnostic=diagnostic,
+            match_ids=match_ids,
+            created_by=_user(request),
+        )
+    except ProcedureRefused as error:
+        messages.error(request, str(error))
+        return redirect("www:diagnostic_detail", pk=procedure.pk, diagnostic_pk=diagnostic.pk)
+    titles = ", ".join(f"« {created_request.dataset.title} »" for created_request in created)
+    messages.success(
+        request,
+        f"{len(created)} demande{'s' if len(created) > 1 else ''} d'habilitation préremplie"
+        f"{'s' if len(created) > 1 else ''} en brouillon : {titles}. Complétez-les puis "
+        "soumettez-les.",
+    )
+    return redirect(reverse("www:procedure_detail", kwargs={"pk": procedure.pk}) + "#demandes")

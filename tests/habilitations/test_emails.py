@@ -1,0 +1,256 @@
+"""E-mails on every transition: French, plain text and HTML, links to the portal, no secret;
+sent after commit, through Django's locmem backend and a real SMTP server on loopback."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+
+from dlnuf.habilitations import services
+from dlnuf.habilitations.models import Environment, RequestState
+from tests.habilitations.factories import instructor
+from tests.habilitations.smtp import Mailbox, free_port, smtp_server
+from tests.habilitations.workflow import cast, perform
+
+pytestmark = pytest.mark.django_db
+SITE = "https://guichet.exemple.gouv.fr"
+
+
+@pytest.fixture(autouse=True)
+def _site_url(settings: Any) -> None:
+    settings.DLNUF_SITE_URL = SITE
+
+
+@pytest.fixture
+def smtp(settings: Any) -> Iterator[Mailbox]:
+    with smtp_server() as (mailbox, port):
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST = "127.0.0.1"
+        settings.EMAIL_PORT = port
+        settings.EMAIL_USE_TLS = False
+        settings.EMAIL_HOST_USER = ""
+        settings.EMAIL_HOST_PASSWORD = ""
+        yield mailbox
+
+
+def test_submitting_tells_the_instructors_and_the_applicants(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    people = cast()
+    second_instructor = instructor(people.dataset.provider)
+    item = people.draft()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.authorization_request_submit(request=item, actor=people.applicant)
+
+    to_instructors, to_applicants = mail.outbox
+    assert to_instructors.subject == (
+        f"Demande à instruire : {people.dataset.title} — {people.organisation}"
+    )
+    assert sorted(to_instructors.to) == sorted([people.instructor.email, second_instructor.email])
+    assert to_applicants.subject == f"Votre demande d'habilitation n° {item.pk} a été transmise"
+    assert to_applicants.to == [people.applicant.email, "metier@ville.fr", "technique@ville.fr"]
+    link = f"{SITE}/habilitations/{item.pk}/"
+    for message in mail.outbox:
+        assert link in message.body
+        assert message.body.startswith("Bonjour,")
+        html, mimetype = message.alternatives[0]
+        assert mimetype == "text/html"
+        assert f'href="{link}"' in html
+        assert '<html lang="fr">' in html
+
+
+@pytest.mark.parametrize(
+    ("action", "subject"),
+    [
+        ("request_changes", "Modifications demandées sur votre demande d'habilitation n° {pk}"),
+        ("validate", "Votre demande d'habilitation n° {pk} est validée"),
+        ("refuse", "Votre demande d'habilitation n° {pk} est refusée"),
+    ],
+)
+def test_each_decision_is_sent_to_the_applicants_with_its_comment(
+    action: str, subject: str, django_capture_on_commit_callbacks: Any
+) -> None:
+    people = cast()
+    item = people.submitted()
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        perform(action, item, people.instructor)
+
+    (message,) = mail.outbox
+    assert message.subject == subject.format(pk=item.pk)
+    assert message.to == [people.applicant.email, "metier@ville.fr", "technique@ville.fr"]
+    if action != "validate":
+        assert "Commentaire de test" in message.body
+
+
+def test_sandbox_stage_production_request_revoke_and_reopen_are_announced(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    people = cast()
+    item = people.draft()
+    services.authorization_request_update(
+        request=item, actor=people.applicant, values={"sandbox_stage": True}
+    )
+    item = services.authorization_request_submit(request=item, actor=people.applicant)
+    subjects = []
+    steps = [
+        ("validate_sandbox", people.instructor),
+        ("request_production", people.applicant),
+        ("validate", people.instructor),
+        ("reopen", people.applicant),
+        ("revoke", people.instructor),
+    ]
+    for action, actor in steps:
+        mail.outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            perform(action, item, actor)
+        subjects.append([message.subject for message in mail.outbox])
+        item.refresh_from_db()
+
+    amendment = item.habilitation.amendments.get()
+    assert subjects == [
+        [f"Votre demande d'habilitation n° {item.pk} est validée pour le bac à sable"],
+        [
+            f"Passage en production demandé : {people.dataset.title} — {people.organisation}",
+            f"Votre demande d'habilitation n° {item.pk} a été transmise",
+        ],
+        [f"Votre demande d'habilitation n° {item.pk} est validée"],
+        [f"Modification de votre habilitation ouverte (demande n° {amendment.pk})"],
+        [f"Votre habilitation (n° {item.pk}) est révoquée"],
+    ]
+
+
+def test_no_e_mail_ever_carries_a_secret(django_capture_on_commit_callbacks: Any) -> None:
+    people = cast()
+    item = people.submitted()
+    with django_capture_on_commit_callbacks(execute=True):
+        item = services.authorization_request_validate(request=item, actor=people.instructor)
+    assert item.habilitation is not None
+    credential = item.habilitation.credentials.get(environment=Environment.PRODUCTION)
+    with django_capture_on_commit_callbacks(execute=True):
+        rotated = services.credential_rotate(credential=credential, actor=people.applicant)
+    secrets = [
+        services.credential_reveal(credential=c, actor=people.applicant)
+        for c in item.habilitation.credentials.filter(revoked_at__isnull=True)
+        if c.pk != credential.pk
+    ]
+    assert rotated.prefix.startswith("dlnuf_prd_")
+    assert len(mail.outbox) == 2
+    for message in mail.outbox:
+        content = message.body + message.alternatives[0][0]
+        for secret in secrets:
+            assert secret not in content
+            assert secret[16:] not in content
+
+
+def test_messages_go_to_the_other_side(django_capture_on_commit_callbacks: Any) -> None:
+    people = cast()
+    item = people.submitted()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.request_message_post(request=item, author=people.applicant, body="Une question")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.request_message_post(request=item, author=people.instructor, body="Une réponse")
+    to_instructor, to_applicants = mail.outbox
+    assert to_instructor.to == [people.instructor.email]
+    assert "Une question" in to_instructor.body
+    assert to_applicants.to == [people.applicant.email, "metier@ville.fr", "technique@ville.fr"]
+    assert f"{SITE}/habilitations/{item.pk}/#messages" in to_applicants.body
+
+
+def test_a_failing_mail_server_never_undoes_a_decision(
+    settings: Any, django_capture_on_commit_callbacks: Any, caplog: Any
+) -> None:
+    people = cast()
+    item = people.submitted()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = free_port()
+    settings.EMAIL_TIMEOUT = 2
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.authorization_request_refuse(
+            request=item, actor=people.instructor, comment="Hors cadre."
+        )
+
+    item.refresh_from_db()
+    assert item.state == RequestState.REFUSED
+    assert item.transitions.last().action == "refuse"
+    assert "E-mail not sent: transition" in caplog.text
+
+
+def test_a_rolled_back_transition_sends_nothing(
+    monkeypatch: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    people = cast()
+    item = people.submitted()
+    mail.outbox.clear()
+
+    def broken(**kwargs: Any) -> Any:
+        raise RuntimeError("panne")
+
+    monkeypatch.setattr(services, "credential_issue", broken)
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+        services.authorization_request_validate(request=item, actor=people.instructor)
+    assert mail.outbox == []
+
+
+def test_transition_e_mails_reach_a_real_smtp_server(
+    smtp: Mailbox, django_capture_on_commit_callbacks: Any
+) -> None:
+    people = cast()
+    item = people.draft()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.authorization_request_submit(request=item, actor=people.applicant)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.authorization_request_validate(request=item, actor=people.instructor)
+
+    subjects = [str(received.message["Subject"]).strip() for received in smtp.received]
+    assert subjects == [
+        f"Demande à instruire : {people.dataset.title} — {people.organisation}",
+        f"Votre demande d'habilitation n° {item.pk} a été transmise",
+        f"Votre demande d'habilitation n° {item.pk} est validée",
+    ]
+    assert smtp.received[0].recipients == [people.instructor.email]
+    assert smtp.received[2].recipients == [
+        people.applicant.email,
+        "metier@ville.fr",
+        "technique@ville.fr",
+    ]
+    validated = smtp.received[2].message
+    assert validated.get_content_type() == "multipart/alternative"
+    text = validated.get_body(preferencelist=("plain",))
+    html = validated.get_body(preferencelist=("html",))
+    assert text is not None
+    assert html is not None
+    assert "Votre habilitation est accordée." in text.get_content()
+    assert f"{SITE}/habilitations/{item.pk}/" in html.get_content()
+    assert smtp.received[2].envelope_from == "ne-pas-repondre@dlnuf.local"
+
+
+def test_expiry_reminders_reach_a_real_smtp_server_once_per_threshold(smtp: Mailbox) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    people = cast()
+    habilitation = people.validated().habilitation
+    assert habilitation is not None
+    type(habilitation).objects.filter(pk=habilitation.pk).update(
+        expires_at=timezone.now() + timedelta(days=25)
+    )
+
+    call_command("send_expiry_reminders")
+    call_command("send_expiry_reminders")
+
+    (reminder,) = smtp.received
+    assert str(reminder.message["Subject"]).strip() == (
+        f"Votre habilitation expire dans 25 jours : {people.dataset.title}"
+    )
+    assert reminder.recipients == [people.applicant.email, "metier@ville.fr", "technique@ville.fr"]
+    assert f"{SITE}/tableau-de-bord/" in reminder.message.get_body(("plain",)).get_content()

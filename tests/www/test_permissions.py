@@ -1,0 +1,576 @@
+"""Permission proof: every URL of the project is protected or deliberately public, and every
+page answers each role as the roles table says.
+
+Part one walks the whole URL configuration: an anonymous caller is sent to the login page (pages)
+or refused with 401 (API and sandbox), unless the route is in PUBLIC, a reviewed list where each
+entry says why. A new route added without protection fails here.
+
+Part two signs in as each demonstration role and asks for every page, with the URL's objects
+taken from demonstration data (requests in every state, procedures and diagnostics,
+habilitations and credentials of two organisations and two providers). The expected answer
+comes from the roles table written here, independently of the product's permission code: 200
+when the role may see the page, 404 when the object is hidden from it (so that existence does not
+leak), 403 when the object is visible but the page is an action the role may not take, 405 for
+actions that only accept POST (and 404 when such an action is POSTed on an object hidden from the
+role). Every portal route must have a row in MATRIX, so a new page cannot escape it. No page
+shown to a role may link to a request, procedure or credential hidden from that role, and list
+pages must link to every object the role may see.
+"""
+
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from io import StringIO
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls.converters import (
+    IntConverter,
+    PathConverter,
+    SlugConverter,
+    StringConverter,
+    UUIDConverter,
+)
+from django.urls.resolvers import RoutePattern
+
+from dlnuf.catalogue.models import Dataset, Provider, PublicApi, SupportingDocument
+from dlnuf.catalogue.services import catalogue_load
+from dlnuf.habilitations import demo as habilitations_demo
+from dlnuf.habilitations.models import AuthorizationRequest, Credential, Habilitation
+from dlnuf.habilitations.services import authorization_request_update
+from dlnuf.organisations import demo as organisations_demo
+from dlnuf.organisations.demo import DEMO_PASSWORD, DEMO_USERS
+from dlnuf.organisations.models import Membership, User
+from dlnuf.procedures import demo as procedures_demo
+from dlnuf.procedures.models import Diagnostic, Procedure, ProcedureItem
+
+# --- part one: every route is protected or deliberately public ---------------------------------
+
+# Reviewed: each entry is public on purpose, for the reason given.
+PUBLIC = {
+    "www:home": "page d'accueil, présente le guichet",
+    "www:login": "page de connexion",
+    "www:proconnect_start": "début de la connexion ProConnect (OpenID Connect)",
+    "www:proconnect_callback": "retour de ProConnect ; vérifie state, nonce et PKCE",
+    "www:catalogue": "catalogue des données, ouvert à tous",
+    "www:dataset_detail": "fiche d'un jeu de données du catalogue",
+    "www:public_api_detail": "fiche d'une API publique non servie par la passerelle",
+    "www:supporting_documents": "liste des pièces justificatives remplacées",
+    "www:supporting_document_detail": "fiche d'une pièce justificative",
+    "www:provider_detail": "fiche d'un fournisseur de données",
+    "api-v1:openapi-json": "description OpenAPI de l'API d'échange",
+    "api-v1:openapi-view": "documentation de l'API d'échange",
+    "api-v1:api-root": "racine de l'API : ne sert rien (404)",
+    "api-v1:tree_head": "journal : tête d'arbre signée, publique pour la vérification",
+    "api-v1:proof_inclusion": "journal : preuve d'inclusion, publique pour la vérification",
+    "api-v1:proof_consistency": "journal : preuve de cohérence, publique pour la vérification",
+}
+# Paths whose callers are software: without credentials they get 401, not a login page.
+CREDENTIAL_PREFIXES = ("/api/", "/sandbox/")
+# Values for URL parameters, where the parameter's type is not enough to reach the view.
+SAMPLE_KWARGS = {
+    "sandbox:provider": {"family": "api-particulier", "path": "v3/dss/quotient_familial/identite"},
+}
+SAMPLE_BY_CONVERTER: dict[type, str] = {
+    IntConverter: "1",
+    SlugConverter: "quotient-familial",
+    StringConverter: "quotient-familial",
+    PathConverter: "quotient-familial",
+    UUIDConverter: str(uuid.UUID(int=1)),
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    converters: dict[str, Any]
+    pattern: URLPattern
+
+
+def _walk(resolver: URLResolver, namespace: str, converters: dict[str, Any]) -> Iterator[Route]:
+    for entry in resolver.url_patterns:
+        if isinstance(entry.pattern, RoutePattern):
+            found = {**converters, **entry.pattern.converters}
+        elif entry.pattern.regex.groupindex:
+            raise AssertionError(f"{entry.pattern}: give this regex route a sample in the test")
+        else:
+            found = dict(converters)
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _walk(entry, inner, found)
+        else:
+            yield Route(f"{namespace}{entry.name}" if entry.name else "", found, entry)
+
+
+def all_routes() -> list[Route]:
+    return list(_walk(get_resolver(), "", {}))
+
+
+def sample_url(route: Route) -> str:
+    kwargs = SAMPLE_KWARGS.get(route.name)
+    if kwargs is None:
+        kwargs = {}
+        for name, converter in route.converters.items():
+            assert type(converter) in SAMPLE_BY_CONVERTER, f"{route.name}: no sample for {name}"
+            kwargs[name] = SAMPLE_BY_CONVERTER[type(converter)]
+    return reverse(route.name, kwargs=kwargs)
+
+
+def test_every_route_is_named():
+    unnamed = [str(route.pattern.pattern) for route in all_routes() if not route.name]
+    assert not unnamed
+
+
+def test_the_public_list_names_only_existing_routes():
+    names = {route.name for route in all_routes()}
+    assert set(PUBLIC) <= names, set(PUBLIC) - names
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", all_routes(), ids=lambda route: route.name)
+def test_every_route_is_protected_or_deliberately_public(client, route):
+    catalogue_load()
+    url = sample_url(route)
+    response = client.get(url)
+
+    if route.name in PUBLIC:
+        assert response.status_code < 500
+        assert not (response.status_code == 302 and response.url.startswith("/connexion/"))
+        assert response.status_code != 401
+    elif url.startswith(CREDENTIAL_PREFIXES):
+        assert response.status_code == 401, f"{url} answers {response.status_code} without key"
+    else:
+        assert response.status_code == 302, f"{url} answers {response.status_code} to anonymous"
+        assert response.url == f"/connexion/?next={quote(url)}"
+        # Actions are guarded the same way, whatever the method.
+        posted = client.post(url)
+        assert posted.status_code == 302
+        assert posted.url.startswith("/connexion/")
+
+
+# --- part two: who may see what ---------------------------------------------------------------
+
+LYON = "21690123100011"
+PARIS = "21750001600019"
+ANONYMOUS = "anonyme"
+VIEWERS = [ANONYMOUS, *(demo.email.split("@")[0] for demo in DEMO_USERS)]
+# The roles table of the demonstration (the same facts as dlnuf/organisations/demo.py).
+ORGANISATION_OF = {"agent.lyon": LYON, "agent.paris": PARIS}
+INSTRUCTS = {"instructeur.cnaf": "cnaf-msa", "instructeur.insee": "insee"}
+READS_PROVIDER = {**INSTRUCTS, "rapporteur.cnaf": "cnaf-msa"}
+SEES_EVERYTHING = {"expert", "admin"}
+ADMINISTRATORS = {"admin"}
+
+
+def is_applicant_for(viewer: str, siret: str) -> bool:
+    return ORGANISATION_OF.get(viewer) == siret
+
+
+def sees_everything(viewer: str) -> bool:
+    return viewer in SEES_EVERYTHING
+
+
+@dataclass
+class Case:
+    """One URL of a page, with the object it shows (None for pages without one)."""
+
+    kwargs: dict[str, Any]
+    subject: Any = None
+
+
+@dataclass
+class Rule:
+    """Who may GET a page: ``status(viewer, subject)`` for signed-in viewers."""
+
+    status: Callable[[str, Any], int]
+    cases: Callable[["DemoWorld"], Iterable[Case]] = lambda world: [Case({})]
+    public: bool = False
+    # List pages: the objects they list, each to be linked when the viewer may see it (the
+    # demonstration lists are short enough to fit on one page).
+    lists: Callable[["DemoWorld"], Iterable[tuple[str, Any]]] | None = None
+    # Actions: POST on each object the viewer may not see must answer 404 and change nothing.
+    post_when_hidden: bool = False
+
+
+@dataclass
+class DemoWorld:
+    users: dict[str, User]
+    memberships: list[Membership] = field(default_factory=list)
+    requests: list[AuthorizationRequest] = field(default_factory=list)
+    habilitations: list[Habilitation] = field(default_factory=list)
+    credentials: list[Credential] = field(default_factory=list)
+    datasets: list[Dataset] = field(default_factory=list)
+    procedures: list[Procedure] = field(default_factory=list)
+    procedure_items: list[ProcedureItem] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+# --- the roles table applied to each kind of object ---
+
+
+def request_visible(viewer: str, request: AuthorizationRequest) -> bool:
+    """A request is its organisation's; the provider's side reads it once submitted."""
+    return (
+        sees_everything(viewer)
+        or is_applicant_for(viewer, request.organisation.siret)
+        or (
+            request.state != "draft" and READS_PROVIDER.get(viewer) == request.dataset.provider.slug
+        )
+    )
+
+
+def request_editable_by(viewer: str, request: AuthorizationRequest) -> bool:
+    return request.state in {"draft", "changes_requested"} and (
+        viewer in ADMINISTRATORS or is_applicant_for(viewer, request.organisation.siret)
+    )
+
+
+def habilitation_visible(viewer: str, habilitation: Habilitation) -> bool:
+    return (
+        sees_everything(viewer)
+        or is_applicant_for(viewer, habilitation.organisation.siret)
+        or READS_PROVIDER.get(viewer) == habilitation.dataset.provider.slug
+    )
+
+
+def credential_visible(viewer: str, credential: Credential) -> bool:
+    return sees_everything(viewer) or is_applicant_for(
+        viewer, credential.habilitation.organisation.siret
+    )
+
+
+def visible(viewer: str, item: Any) -> bool:
+    if isinstance(item, AuthorizationRequest):
+        return request_visible(viewer, item)
+    if isinstance(item, Procedure):
+        return procedure_visible(viewer, item)
+    if isinstance(item, Credential):
+        return credential_visible(viewer, item)
+    if isinstance(item, Habilitation):
+        return habilitation_visible(viewer, item)
+    raise AssertionError(item)
+
+
+def object_links(world: "DemoWorld") -> list[tuple[str, Any]]:
+    """The links that open one organisation's objects: none may appear on a page shown to
+    someone who may not see the object."""
+    return [
+        *((reverse("www:request_detail", args=[r.pk]), r) for r in world.requests),
+        *((reverse("www:procedure_detail", args=[p.pk]), p) for p in world.procedures),
+        *((reverse("www:credential_reveal", args=[c.pk]), c) for c in world.credentials),
+    ]
+
+
+def _request_page(viewer: str, request: AuthorizationRequest) -> int:
+    return 200 if request_visible(viewer, request) else 404
+
+
+def _request_edit(viewer: str, request: AuthorizationRequest) -> int:
+    if not request_visible(viewer, request):
+        return 404
+    return 200 if request_editable_by(viewer, request) else 403
+
+
+def _request_attachment(viewer: str, request: AuthorizationRequest) -> int:
+    # Visible requests serve their legal basis PDF when one is attached; hidden ones never do.
+    if request_visible(viewer, request) and request.legal_basis_document:
+        return 200
+    return 404
+
+
+def _credential_reveal(viewer: str, credential: Credential) -> int:
+    """Only the holder organisation's applicants see a secret; experts and administrators see
+    that the credential exists but may not reveal it."""
+    if not credential_visible(viewer, credential):
+        return 404
+    return 200 if is_applicant_for(viewer, credential.habilitation.organisation.siret) else 403
+
+
+def _applicants_only(viewer: str, subject: Any) -> int:
+    return 200 if viewer in ORGANISATION_OF else 403
+
+
+def procedure_visible(viewer: str, procedure: Procedure) -> bool:
+    """A procedure is its organisation's; experts and administrators read every one."""
+    return sees_everything(viewer) or is_applicant_for(viewer, procedure.organisation.siret)
+
+
+def _procedure_page(viewer: str, procedure: Procedure) -> int:
+    return 200 if procedure_visible(viewer, procedure) else 404
+
+
+def _procedure_change(viewer: str, procedure: Procedure) -> int:
+    """Only the organisation's applicants change a procedure; readers get 403."""
+    if not procedure_visible(viewer, procedure):
+        return 404
+    return 200 if is_applicant_for(viewer, procedure.organisation.siret) else 403
+
+
+def _procedures(world: "DemoWorld") -> list[Case]:
+    return [Case({"pk": procedure.pk}, procedure) for procedure in world.procedures]
+
+
+def _diagnostics(world: "DemoWorld") -> list[Case]:
+    return [
+        Case({"pk": diagnostic.procedure_id, "diagnostic_pk": diagnostic.pk}, diagnostic.procedure)
+        for diagnostic in world.diagnostics
+    ]
+
+
+def _post_only(cases: Callable[["DemoWorld"], Iterable[Case]]) -> "Rule":
+    """An action: GET is refused (405); a POST on an object hidden from the viewer is 404."""
+    return Rule(_everyone(405), cases=cases, post_when_hidden=True)
+
+
+def _found(viewer: str, subject: Any) -> int:
+    return 404 if subject is None else 200
+
+
+def _catalogue_cases(objects: Iterable[Any]) -> list[Case]:
+    """Every object's page, and one for a slug nobody has."""
+    return [*(Case({"slug": item.slug}, item) for item in objects), Case({"slug": "inconnu"})]
+
+
+def _requests(world: "DemoWorld") -> list[Case]:
+    return [Case({"pk": request.pk}, request) for request in world.requests]
+
+
+def _everyone(status: int) -> Callable[[str, Any], int]:
+    return lambda viewer, subject: status
+
+
+def _administrators_only(viewer: str, subject: Any) -> int:
+    return 200 if viewer in ADMINISTRATORS else 403
+
+
+MATRIX: dict[str, Rule] = {
+    "www:home": Rule(_everyone(200), public=True),
+    # Signed-in people asking for the login page are sent on to the home page.
+    "www:login": Rule(lambda viewer, subject: 200 if viewer == ANONYMOUS else 302, public=True),
+    # ProConnect is not configured in the tests: both pages say so, to everyone.
+    "www:proconnect_start": Rule(_everyone(404), public=True),
+    "www:proconnect_callback": Rule(_everyone(404), public=True),
+    # The catalogue is open to everyone, signed in or not.
+    "www:catalogue": Rule(_everyone(200), public=True),
+    "www:dataset_detail": Rule(
+        _found,
+        cases=lambda world: _catalogue_cases(d for d in world.datasets if d.is_active),
+        public=True,
+    ),
+    "www:public_api_detail": Rule(
+        _found, cases=lambda world: _catalogue_cases(PublicApi.objects.all()[:5]), public=True
+    ),
+    "www:supporting_documents": Rule(_everyone(200), public=True),
+    "www:supporting_document_detail": Rule(
+        _found,
+        cases=lambda world: _catalogue_cases(SupportingDocument.objects.all()[:5]),
+        public=True,
+    ),
+    "www:provider_detail": Rule(
+        _found, cases=lambda world: _catalogue_cases(Provider.objects.all()), public=True
+    ),
+    "www:logout": Rule(_everyone(405)),
+    "www:account": Rule(_everyone(200)),
+    "www:password_change": Rule(_everyone(200)),
+    "www:user_list": Rule(_administrators_only),
+    "www:user_roles": Rule(
+        _administrators_only,
+        cases=lambda world: [Case({"pk": user.pk}, user) for user in world.users.values()],
+    ),
+    "www:membership_withdraw": Rule(
+        _everyone(405),
+        cases=lambda world: [
+            Case({"pk": membership.user_id, "membership_pk": membership.pk}, membership)
+            for membership in world.memberships
+        ],
+    ),
+    # Habilitation requests.
+    "www:requests": Rule(
+        _everyone(200),
+        lists=lambda world: [
+            (reverse("www:request_detail", args=[request.pk]), request)
+            for request in world.requests
+        ],
+    ),
+    "www:request_new": Rule(_applicants_only),
+    "www:request_detail": Rule(_request_page, cases=_requests),
+    "www:request_edit": Rule(_request_edit, cases=_requests),
+    "www:request_attachment": Rule(
+        _request_attachment,
+        cases=lambda world: [
+            Case({"pk": request.pk, "document": "cadre-juridique"}, request)
+            for request in world.requests
+        ],
+    ),
+    # Actions are POST only: a GET is refused before the object is even looked up.
+    "www:request_transition": _post_only(
+        lambda world: [
+            Case({"pk": request.pk, "action": action}, request)
+            for request in world.requests
+            for action in ("submit", "validate", "refuse", "revoke")
+        ]
+    ),
+    "www:request_message": _post_only(_requests),
+    # Procedures and their diagnostics.
+    "www:procedures": Rule(
+        _everyone(200),
+        lists=lambda world: [
+            (reverse("www:procedure_detail", args=[procedure.pk]), procedure)
+            for procedure in world.procedures
+        ],
+    ),
+    "www:procedure_new": Rule(_applicants_only),
+    "www:procedure_detail": Rule(_procedure_page, cases=_procedures),
+    "www:procedure_edit": Rule(_procedure_change, cases=_procedures),
+    "www:procedure_items_add": Rule(_procedure_change, cases=_procedures),
+    "www:procedure_item_update": _post_only(
+        lambda world: [
+            Case({"pk": item.procedure_id, "item_pk": item.pk}, item.procedure)
+            for item in world.procedure_items
+        ]
+    ),
+    "www:procedure_diagnose": _post_only(_procedures),
+    "www:diagnostic_detail": Rule(_procedure_page, cases=_diagnostics),
+    "www:procedure_requests_new": _post_only(_diagnostics),
+    # Dashboard: credentials and usage.
+    "www:dashboard": Rule(_everyone(200)),
+    "www:credential_reveal": Rule(
+        _credential_reveal,
+        cases=lambda world: [Case({"pk": item.pk}, item) for item in world.credentials],
+    ),
+    "www:credential_rotate": _post_only(
+        lambda world: [Case({"pk": item.pk}, item) for item in world.credentials]
+    ),
+    "www:credential_revoke": _post_only(
+        lambda world: [Case({"pk": item.pk}, item) for item in world.credentials]
+    ),
+    "www:habilitation_renew": _post_only(
+        lambda world: [Case({"pk": item.pk}, item) for item in world.habilitations]
+    ),
+}
+
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
+
+
+@pytest.fixture
+def world(db, settings, tmp_path) -> DemoWorld:
+    settings.MEDIA_ROOT = tmp_path
+    catalogue_load()
+    for load_demo in (
+        organisations_demo.load_demo,
+        habilitations_demo.load_demo,
+        procedures_demo.load_demo,
+    ):
+        load_demo(stdout=StringIO())
+    call_command("load_demo_data", stdout=StringIO())
+    users = {user.email.split("@")[0]: user for user in User.objects.all()}
+    # A legal basis PDF on the requests still open to their applicants, so that the attachment
+    # page has something to serve, or to hide.
+    for request in AuthorizationRequest.objects.filter(state__in=["draft", "changes_requested"]):
+        applicant = request.organisation.memberships.get(role="applicant").user
+        authorization_request_update(
+            request=request,
+            actor=applicant,
+            values={},
+            legal_basis_document=SimpleUploadedFile(
+                "cadre.pdf", PDF, content_type="application/pdf"
+            ),
+        )
+    requests = list(
+        AuthorizationRequest.objects.select_related("organisation", "dataset__provider")
+    )
+    return DemoWorld(
+        users=users,
+        memberships=list(Membership.objects.all()),
+        requests=requests,
+        habilitations=list(
+            Habilitation.objects.select_related("organisation", "dataset__provider")
+        ),
+        credentials=list(Credential.objects.select_related("habilitation__organisation")),
+        datasets=list(Dataset.objects.all()),
+        procedures=list(Procedure.objects.select_related("organisation")),
+        procedure_items=list(ProcedureItem.objects.select_related("procedure__organisation")),
+        diagnostics=list(Diagnostic.objects.select_related("procedure__organisation")),
+    )
+
+
+def test_the_roles_table_is_the_demonstration_one():
+    by_role: dict[str, dict[str, str]] = {}
+    for demo in DEMO_USERS:
+        by_role.setdefault(demo.role, {})[demo.email.split("@")[0]] = demo.siret or demo.provider
+    assert by_role["applicant"] == ORGANISATION_OF
+    assert by_role["instructor"] == INSTRUCTS
+    assert {**by_role["instructor"], **by_role["reporter"]} == READS_PROVIDER
+    assert set(by_role["expert"]) | set(by_role["administrator"]) == SEES_EVERYTHING
+    assert set(by_role["administrator"]) == ADMINISTRATORS
+
+
+def test_the_demonstration_covers_both_organisations_and_providers(world):
+    """The matrix means something only if each side has objects the other must not see."""
+    owners = {(r.organisation.siret, r.dataset.provider.slug, r.state) for r in world.requests}
+    assert {LYON, PARIS} <= {siret for siret, _, _ in owners}
+    assert {"cnaf-msa", "insee"} <= {provider for _, provider, _ in owners}
+    assert "draft" in {state for _, _, state in owners}
+    assert len({state for _, _, state in owners}) >= 4
+    holders = {credential.habilitation.organisation.siret for credential in world.credentials}
+    assert {LYON, PARIS} <= holders
+    attached = {r.organisation.siret for r in world.requests if r.legal_basis_document}
+    assert attached == {LYON, PARIS}
+    assert {p.organisation.siret for p in world.procedures} == {LYON, PARIS}
+    assert {d.procedure.organisation.siret for d in world.diagnostics} == {LYON, PARIS}
+
+
+def _portal_get_routes() -> list[str]:
+    return sorted(route.name for route in all_routes() if route.name.startswith("www:"))
+
+
+def test_every_portal_page_has_a_row_in_the_matrix():
+    missing = [name for name in _portal_get_routes() if name not in MATRIX]
+    assert not missing, f"add these pages to MATRIX: {missing}"
+    assert set(MATRIX) <= set(_portal_get_routes()), set(MATRIX) - set(_portal_get_routes())
+
+
+@pytest.mark.parametrize("viewer", VIEWERS)
+def test_who_may_see_what(client, world, viewer):
+    if viewer != ANONYMOUS:
+        signed_in = client.login(username=world.users[viewer].email, password=DEMO_PASSWORD)
+        assert signed_in
+    mismatches = []
+    hidden_links = [link for link, item in object_links(world) if not visible(viewer, item)]
+    for name, rule in MATRIX.items():
+        for case in rule.cases(world):
+            url = reverse(name, kwargs=case.kwargs)
+            if viewer == ANONYMOUS:
+                expected = rule.status(viewer, case.subject) if rule.public else 302
+            else:
+                expected = rule.status(viewer, case.subject)
+            if rule.post_when_hidden and viewer != ANONYMOUS and not visible(viewer, case.subject):
+                posted = client.post(url, {"comment": "x", "body": "x"})
+                if posted.status_code != 404:
+                    mismatches.append(
+                        f"POST {url} ({name}): expected 404, got {posted.status_code}"
+                    )
+            response = client.get(url)
+            if response.streaming:
+                # Read to the end: the test client then closes the file it streams.
+                b"".join(response.streaming_content)
+            if response.status_code != expected:
+                mismatches.append(
+                    f"{url} ({name}): expected {expected}, got {response.status_code}"
+                )
+                continue
+            if expected != 200 or response.streaming:
+                continue
+            page = response.content.decode()
+            for link in hidden_links:
+                if f'href="{link}"' in page:
+                    mismatches.append(f"{url} ({name}) links to {link}, hidden from {viewer}")
+            for link, item in rule.lists(world) if rule.lists else []:
+                if visible(viewer, item) and f'href="{link}"' not in page:
+                    mismatches.append(f"{url} ({name}) does not list {link}")
+    assert not mismatches, f"as {viewer}:\n" + "\n".join(mismatches)
