@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint pytest bench install migrate seed clean
+.PHONY: run test lint pytest bench screenshots install migrate seed clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ bench: install
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk; } || \
 		{ echo "wrk is required: apt-get install wrk"; exit 1; }
 	$(PY) bench/run.py
+
+# Re-takes the screenshots of docs/parcours.md by running the end-to-end journey test.
+screenshots: install node_modules/.package-lock.json
+	DLNUF_SCREENSHOTS_DIR=docs/parcours $(VENV)/bin/pytest tests/www/test_journey.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

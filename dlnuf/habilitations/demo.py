@@ -102,7 +102,7 @@ DEMO_REQUESTS = (
 
 def load_demo(*, stdout: TextIOBase) -> None:
     """Create the demonstration requests (idempotent; refused in production)."""
-    if getattr(settings, "IS_PRODUCTION", False):
+    if settings.IS_PRODUCTION:
         raise CommandError("Les données de démonstration sont refusées en production.")
     emails = {demo.applicant for demo in DEMO_REQUESTS} | {
         demo.instructor for demo in DEMO_REQUESTS if demo.instructor

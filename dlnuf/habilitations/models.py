@@ -1,11 +1,11 @@
 import uuid
 from datetime import datetime
-from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from dlnuf.append_only import AppendOnlyModel, AppendOnlyViolation
 from dlnuf.catalogue.models import Dataset, Provider, Scope
 from dlnuf.organisations.models import Organisation
 
@@ -69,23 +69,16 @@ class Credential(models.Model):
         return f"{self.prefix}… ({self.get_environment_display()})"
 
 
-class AppendOnlyError(Exception):
-    """Raised on any attempt to change or remove an audit row."""
+class AppendOnlyError(AppendOnlyViolation):
+    """Raised on any attempt to change or remove an audit row of habilitations."""
 
 
-class AppendOnlyModel(models.Model):
-    """Audit rows: written once, never changed nor removed by the product."""
+class HabilitationHistory(AppendOnlyModel):
+    append_only_error = AppendOnlyError
+    append_only_name = "L'historique des habilitations"
 
     class Meta:
         abstract = True
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise AppendOnlyError("Cet enregistrement d'historique ne peut pas être modifié.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError("Cet enregistrement d'historique ne peut pas être supprimé.")
 
 
 class RequestState(models.TextChoices):
@@ -233,7 +226,7 @@ class AuthorizationRequest(models.Model):
         return list(dict.fromkeys(email for email in emails if email))
 
 
-class RequestTransition(AppendOnlyModel):
+class RequestTransition(HabilitationHistory):
     """One change of state of a request: who, from, to, when, why."""
 
     request = models.ForeignKey(
@@ -253,7 +246,7 @@ class RequestTransition(AppendOnlyModel):
         return f"{self.request_id}: {self.from_state or '∅'} → {self.to_state}"
 
 
-class RequestMessage(AppendOnlyModel):
+class RequestMessage(HabilitationHistory):
     """A message of the thread between applicants and instructors on one request."""
 
     request = models.ForeignKey(
@@ -300,7 +293,7 @@ class HabilitationEventKind(models.TextChoices):
     CREDENTIAL_REVEALED = "credential_revealed", "jeton affiché"
 
 
-class HabilitationEvent(AppendOnlyModel):
+class HabilitationEvent(HabilitationHistory):
     """What happened to a habilitation and its credentials after the decision."""
 
     habilitation = models.ForeignKey(Habilitation, on_delete=models.PROTECT, related_name="events")

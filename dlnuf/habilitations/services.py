@@ -796,7 +796,7 @@ def habilitation_renew(*, habilitation: Habilitation, actor: User) -> Habilitati
 def rotation_grace() -> timedelta:
     """How long a replaced credential keeps working, so that software can switch without a
     gap; zero revokes it at once."""
-    return timedelta(hours=getattr(settings, "DLNUF_CREDENTIAL_ROTATION_GRACE_HOURS", 24))
+    return timedelta(hours=settings.DLNUF_CREDENTIAL_ROTATION_GRACE_HOURS)
 
 
 @transaction.atomic

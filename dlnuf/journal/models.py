@@ -6,19 +6,19 @@ and the queryset's ``update()``/``delete()`` raise. The tree state is written by
 """
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import orjson
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from dlnuf.append_only import AppendOnlyModel, AppendOnlyViolation
 from dlnuf.journal.encoding import ENTRY_COLUMNS, entry_canonical_bytes
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 
 
-class JournalWriteForbidden(Exception):
+class JournalWriteForbidden(AppendOnlyViolation):
     """Raised on any attempt to change or remove what the journal holds."""
 
 
@@ -36,30 +36,15 @@ class PositionField(models.BigIntegerField):
         return super().db_type(connection)
 
 
-class AppendOnlyQuerySet(models.QuerySet[Any]):
-    def update(self, **kwargs: Any) -> int:
-        raise JournalWriteForbidden("Le journal est en ajout seul : aucune modification.")
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise JournalWriteForbidden("Le journal est en ajout seul : aucune suppression.")
-
-
-class AppendOnlyModel(models.Model):
-    objects = AppendOnlyQuerySet.as_manager()
+class JournalRecord(AppendOnlyModel):
+    append_only_error = JournalWriteForbidden
+    append_only_name = "Le journal"
 
     class Meta:
         abstract = True
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise JournalWriteForbidden("Le journal est en ajout seul : aucune modification.")
-        super().save(*args, **kwargs)
 
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise JournalWriteForbidden("Le journal est en ajout seul : aucune suppression.")
-
-
-class JournalEntry(AppendOnlyModel):
+class JournalEntry(JournalRecord):
     """One exchange. Holds no personal data value; the subject is an HMAC key.
 
     Values are stored in the form the canonical bytes use (see ``dlnuf.journal.encoding``):
@@ -88,7 +73,17 @@ class JournalEntry(AppendOnlyModel):
     class Meta:
         verbose_name = "entrée du journal"
         verbose_name_plural = "entrées du journal"
-        indexes = [models.Index(fields=["subject_key", "index"], name="journal_subject_idx")]
+        indexes = [
+            models.Index(fields=["subject_key", "index"], name="journal_subject_idx"),
+            # The catalogue's live status and the dashboards count by dataset or consumer over
+            # a period.
+            models.Index(
+                fields=["dataset_slug", "occurred_at_us"], name="journal_dataset_time_idx"
+            ),
+            models.Index(
+                fields=["consumer_siret", "occurred_at_us"], name="journal_consumer_time_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Entrée {self.index} ({self.dataset_slug})"
@@ -116,7 +111,7 @@ class JournalEntry(AppendOnlyModel):
         return tuple(orjson.loads(self.fields_returned_json))
 
 
-class MerkleNode(AppendOnlyModel):
+class MerkleNode(JournalRecord):
     """A perfect subtree above the leaves, stored once complete (it never changes afterwards).
 
     ``position`` is the in-order number of the block (``dlnuf.journal.merkle.node_id``).
@@ -156,7 +151,7 @@ class TreeHead(models.Model):
         return f"Arbre de {self.size} entrées"
 
 
-class SignedTreeHead(AppendOnlyModel):
+class SignedTreeHead(JournalRecord):
     """A tree head signed with the journal's Ed25519 key (message: ``dlnuf.journal.signing``)."""
 
     id = models.BigAutoField(primary_key=True)

@@ -69,7 +69,7 @@ DEMO_COMMENT = "données de démonstration"
 
 def load_demo(*, stdout: TextIOBase) -> None:
     """Create the demonstration accounts and their roles (idempotent; refused in production)."""
-    if getattr(settings, "IS_PRODUCTION", False):
+    if settings.IS_PRODUCTION:
         raise CommandError(
             "Les comptes de démonstration ont un mot de passe publié : ils sont refusés en "
             "production."

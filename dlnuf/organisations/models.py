@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from dlnuf.append_only import AppendOnlyModel, AppendOnlyViolation
 from dlnuf.organisations.validators import validate_siret
 
 
@@ -130,19 +131,11 @@ class RoleChangeAction(models.TextChoices):
     REVOKE = "revoke", "retrait"
 
 
-class RoleChangeForbidden(Exception):
+class RoleChangeForbidden(AppendOnlyViolation):
     """Raised on any attempt to change or remove a row of the role change log."""
 
 
-class RoleChangeQuerySet(models.QuerySet["RoleChange"]):
-    def update(self, **kwargs: Any) -> int:
-        raise RoleChangeForbidden("Le journal des rôles est en ajout seul : aucune modification.")
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise RoleChangeForbidden("Le journal des rôles est en ajout seul : aucune suppression.")
-
-
-class RoleChange(models.Model):
+class RoleChange(AppendOnlyModel):
     """One role granted or withdrawn: who, which role, where, by whom, when. Append-only.
 
     ``changed_by`` is empty when the product itself granted the role (a first sign-in through
@@ -164,7 +157,8 @@ class RoleChange(models.Model):
     comment = models.CharField("commentaire", max_length=500, blank=True)
     occurred_at = models.DateTimeField(default=timezone.now)
 
-    objects = RoleChangeQuerySet.as_manager()
+    append_only_error = RoleChangeForbidden
+    append_only_name = "Le journal des rôles"
 
     class Meta:
         ordering = ["-occurred_at", "-pk"]

@@ -5,14 +5,14 @@ from, and the score. Snapshots are never changed afterwards, so a procedure's hi
 progress.
 """
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from dlnuf.append_only import AppendOnlyModel, AppendOnlyViolation
 
-class DiagnosticHistoryLocked(Exception):
+
+class DiagnosticHistoryLocked(AppendOnlyViolation):
     """Raised on any attempt to change or remove a stored diagnostic."""
 
 
@@ -86,19 +86,14 @@ class ScoreLevel(models.TextChoices):
     WEAK = "weak", "faible"
 
 
-class _Frozen(models.Model):
+class _Frozen(AppendOnlyModel):
     """Rows of a diagnostic snapshot: written once, never changed nor removed one by one."""
+
+    append_only_error = DiagnosticHistoryLocked
+    append_only_name = "Un diagnostic enregistré"
 
     class Meta:
         abstract = True
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise DiagnosticHistoryLocked("Un diagnostic enregistré ne se modifie pas.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise DiagnosticHistoryLocked("Un diagnostic enregistré ne se supprime pas.")
 
 
 class Diagnostic(_Frozen):

@@ -337,7 +337,7 @@ def case_store() -> CaseStore:
 
     Read once per process (and per distinct setting value).
     """
-    extra: Iterable[str | Path] = getattr(settings, "DLNUF_SANDBOX_EXTRA_CASES_DIRS", [])
+    extra: Iterable[str | Path] = settings.DLNUF_SANDBOX_EXTRA_CASES_DIRS
     return _store_for(tuple(str(directory) for directory in extra))
 
 

@@ -92,5 +92,5 @@ def provider(request: HttpRequest, family: str, path: str) -> HttpResponse:
             ],
         )
     if case.slow:
-        time.sleep(getattr(settings, "DLNUF_SANDBOX_SLOW_SECONDS", 12))
+        time.sleep(settings.DLNUF_SANDBOX_SLOW_SECONDS)
     return HttpResponse(case.body, status=case.status, content_type=_JSON)

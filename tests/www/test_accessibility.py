@@ -1,16 +1,48 @@
-"""Every page of the portal passes axe-core's automated checks (RGAA tags reported)."""
+"""Every page of the portal passes axe-core's automated checks, as each role (RGAA tags reported).
 
+The crawler starts from the home page and follows every link a person in that role sees, on the
+demonstration data, so a new page is checked as soon as something links to it.
+"""
+
+from io import StringIO
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 
-from tests.www.browser import crawl
+from dlnuf.catalogue.services import catalogue_load
+from dlnuf.organisations.demo import DEMO_PASSWORD, DEMO_USERS
+from tests.www.browser import crawl, route_name, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_public_pages_pass_axe(page: Any, live_server: Any) -> None:
-    report = crawl(page, live_server.url, ["/", "/connexion/"])
+    catalogue_load()
+    report = crawl(page, live_server.url, ["/", "/connexion/"], per_route=2)
     assert live_server.url + "/" in report.visited
+    assert {"www:catalogue", "www:dataset_detail", "www:login"} <= {
+        route_name(url) for url in report.visited
+    }
     assert not report.failures(), report.failures()
     assert all(status == 200 for status in report.statuses.values()), report.statuses
+
+
+@pytest.fixture
+def demonstration() -> None:
+    catalogue_load()
+    call_command("load_demo_data", stdout=StringIO())
+
+
+@pytest.mark.parametrize("email", [user.email for user in DEMO_USERS])
+def test_every_page_a_role_can_reach_passes_axe(
+    email: str, demonstration: None, page: Any, live_server: Any
+) -> None:
+    sign_in(page, live_server.url, email, DEMO_PASSWORD)
+    report = crawl(page, live_server.url, ["/"], per_route=1)
+    routes = {route_name(url) for url in report.visited}
+    # Signed in, everyone reaches their account and the dashboard, besides the public pages.
+    assert {"www:home", "www:account", "www:catalogue"} <= routes, routes
+    assert not report.failures(), report.failures()
+    errors = {url: status for url, status in report.statuses.items() if status >= 400}
+    assert not errors, errors

@@ -82,7 +82,8 @@ def test_form_errors_and_the_secret_shown_once_pass_axe(
     page.click("text=Modifier la demande")
     page.fill("input[name=dpo_email]", "pas-une-adresse")
     page.fill("input[name=retention_months]", "48")
-    page.click("button[name=save]")
+    with page.expect_navigation():
+        page.click("button[name=save]")
     assert "Saisissez une adresse électronique valide" in page.content()
     found = axe_violations(page)
     assert not found, describe(page.url, found)

@@ -1,5 +1,6 @@
 """One pooled HTTP client per connector per process: connections are kept alive and reused."""
 
+import atexit
 import threading
 
 import httpx
@@ -35,3 +36,7 @@ def pooled_clients_close() -> None:
         _clients.clear()
     for client in clients:
         client.close()
+
+
+# Connections kept alive are closed cleanly when the process ends.
+atexit.register(pooled_clients_close)

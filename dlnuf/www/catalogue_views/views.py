@@ -123,6 +123,9 @@ def dataset_detail(request: HttpRequest, slug: str) -> HttpResponse:
                 recipient=_recipient_for(request),
             ),
             "status": dataset_live_status(dataset.slug),
+            # Anonymous visitors are asked to sign in on the way; signed-in people without an
+            # applicant role would only meet a refusal.
+            "can_ask": not request.user.is_authenticated or organisations_of(request.user).exists(),
             "request_url": _optional_url("www:request_new", dataset=dataset.slug),
             "procedure_url": _optional_url("www:procedure_new"),
         },

@@ -140,7 +140,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if getattr(settings, "IS_PRODUCTION", False):
+        if settings.IS_PRODUCTION:
             raise CommandError(
                 "Les données de démonstration publient des jetons connus de tous : elles sont "
                 "refusées en production."
