@@ -1,8 +1,11 @@
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
+
+from dlnuf.organisations.perms import AnyUser, organisations_of, sees_everything
 
 
 @dataclass(frozen=True)
@@ -29,12 +32,25 @@ class SiteConfig:
     operator_logo_width: int = 0
 
 
+def _anyone(user: AnyUser) -> bool:
+    return True
+
+
+def _signed_in(user: AnyUser) -> bool:
+    return user.is_authenticated
+
+
+def _works_on_procedures(user: AnyUser) -> bool:
+    # Applicants describe their organisation's procedures; experts and administrators read them.
+    return user.is_authenticated and (organisations_of(user).exists() or sees_everything(user))
+
+
 @dataclass(frozen=True)
 class NavigationEntry:
     url_name: str
     label: str
     description: str
-    signed_in_only: bool
+    shown_to: Callable[[AnyUser], bool]
 
 
 _SITE_CONFIG = SiteConfig()
@@ -49,34 +65,33 @@ NAVIGATION = (
         "www:catalogue",
         "Catalogue des données",
         "Qui détient quelle donnée, sur quel fondement, et quelles pièces elle remplace.",
-        signed_in_only=False,
+        shown_to=_anyone,
     ),
     NavigationEntry(
         "www:procedures",
         "Mes démarches",
         "Décrire une démarche et savoir quelles pièces ne plus demander.",
-        signed_in_only=True,
+        shown_to=_works_on_procedures,
     ),
     NavigationEntry(
         "www:requests",
         "Habilitations",
         "Demander l'accès à une donnée, suivre et instruire les demandes.",
-        signed_in_only=True,
+        shown_to=_signed_in,
     ),
     NavigationEntry(
         "www:dashboard",
         "Tableau de bord",
         "Jetons, appels par jour et erreurs par jeu de données.",
-        signed_in_only=True,
+        shown_to=_signed_in,
     ),
 )
 
 
 def _navigation(request: HttpRequest) -> list[dict[str, Any]]:
-    signed_in = request.user.is_authenticated
     items = []
     for entry in NAVIGATION:
-        if entry.signed_in_only and not signed_in:
+        if not entry.shown_to(request.user):
             continue
         try:
             url = reverse(entry.url_name)
