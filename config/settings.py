@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "dlnuf.journal",
     "dlnuf.sandbox",
     "dlnuf.procedures",
+    "dlnuf.support",
     "dlnuf.api",
     "dlnuf.www",
 ]
@@ -184,6 +185,19 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="Guichet DLNUF <ne-pas-repondre@dlnuf.local>"
 )
+
+# --- The guichet's mailbox: where requests by e-mail arrive, and what replies come from ---------
+DLNUF_SUPPORT_ADDRESS = env.str("DLNUF_SUPPORT_ADDRESS", default="guichet@dlnuf.local")
+# IMAP mailbox polled by `manage.py fetch_support_mail` (empty host: the command says so and stops).
+DLNUF_SUPPORT_IMAP_HOST = env.str("DLNUF_SUPPORT_IMAP_HOST", default="")
+DLNUF_SUPPORT_IMAP_PORT = env.int("DLNUF_SUPPORT_IMAP_PORT", default=993)
+DLNUF_SUPPORT_IMAP_SSL = env.bool("DLNUF_SUPPORT_IMAP_SSL", default=True)
+DLNUF_SUPPORT_IMAP_USER = env.str("DLNUF_SUPPORT_IMAP_USER", default="")
+DLNUF_SUPPORT_IMAP_PASSWORD = env.str("DLNUF_SUPPORT_IMAP_PASSWORD", default="")
+DLNUF_SUPPORT_IMAP_FOLDER = env.str("DLNUF_SUPPORT_IMAP_FOLDER", default="INBOX")
+# Experience sharing: "minilm" (the offline embedding model, with lexical scoring blended in) or
+# "lexical" (TF-IDF only, for machines where the model cannot load).
+DLNUF_SIMILARITY_MODEL = env.str("DLNUF_SIMILARITY_MODEL", default="minilm")
 
 # --- Sign-in: local accounts, and ProConnect (OpenID Connect) when configured -------------------
 AUTHENTICATION_BACKENDS = [

@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
 from dlnuf.organisations.perms import AnyUser, organisations_of, sees_everything
+from dlnuf.support.perms import can_work_on_support
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,18 @@ NAVIGATION = (
         "Tableau de bord",
         "Jetons, appels par jour et erreurs par jeu de données.",
         shown_to=_signed_in,
+    ),
+    NavigationEntry(
+        "www:support_new",
+        "Demander de l'aide",
+        "Écrire au guichet : cadrage, partage d'expérience, point de blocage. Sans formalité.",
+        shown_to=_anyone,
+    ),
+    NavigationEntry(
+        "www:desk",
+        "Guichet",
+        "Demandes reçues, missions, expériences, irritants et pilotage du guichet.",
+        shown_to=can_work_on_support,
     ),
 )
 

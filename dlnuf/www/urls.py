@@ -12,4 +12,11 @@ urlpatterns = [
     path("demarches/", include("dlnuf.www.procedures_views.urls")),
     path("habilitations/", include("dlnuf.www.requests_views.urls")),
     path("tableau-de-bord/", include("dlnuf.www.dashboard_views.urls")),
+    # The guichet: asking for help (public), the experts' desk, experience sharing, irritants
+    # and the guichet's reporting.
+    path("accompagnement/", include("dlnuf.www.support_views.urls")),
+    path("guichet/", include("dlnuf.www.desk_views.urls")),
+    path("guichet/experiences/", include("dlnuf.www.experience_views.urls")),
+    path("guichet/irritants/", include("dlnuf.www.irritants_views.urls")),
+    path("guichet/pilotage/", include("dlnuf.www.guichet_reporting_views.urls")),
 ]

@@ -1,5 +1,6 @@
 """Demonstration data for a development machine: consumers, accounts, habilitations, sandbox
-credentials, procedures with their diagnostics, and habilitation requests in every state.
+credentials, procedures with their diagnostics, habilitation requests in every state, and the
+guichet's experts, support requests, missions and irritants.
 
 The credentials have fixed, published secrets so that the README's examples work on a fresh
 ``make run``. They only reach the sandbox environment, and the command refuses to run in
@@ -23,6 +24,7 @@ from dlnuf.habilitations.services import credential_hash, credential_issue, habi
 from dlnuf.organisations.demo import load_demo as demo_accounts
 from dlnuf.organisations.services import organisation_get_or_create
 from dlnuf.procedures.demo import load_demo as demo_procedures
+from dlnuf.support.demo import load_demo as demo_support
 
 DEMO_LABEL = "données de démonstration"
 BASE_URL = "http://127.0.0.1:8000"
@@ -161,6 +163,7 @@ class Command(BaseCommand):
             demo_accounts(stdout=self.stdout)
             demo_procedures(stdout=self.stdout)
             demo_requests(stdout=self.stdout)
+            demo_support(stdout=self.stdout)
         self.stdout.write("Données de démonstration (bac à sable) :")
         for grant, outcome in zip(DEMO_GRANTS, outcomes, strict=True):
             self.stdout.write(
