@@ -59,13 +59,21 @@ def media_type(incoming: IncomingFile) -> str:
     return ACCEPTED_TYPES[PurePath(display_name(incoming.name).lower()).suffix][0]
 
 
+def size_refusal(name: str, size: int) -> str | None:
+    """Why a file of ``size`` bytes is refused, or None; checked before its content is read."""
+    if size <= 0:
+        return f"« {display_name(name)} » est vide."
+    if size > MAX_ATTACHMENT_BYTES:
+        return f"« {display_name(name)} » dépasse {MAX_ATTACHMENT_BYTES // (1024 * 1024)} Mo."
+    return None
+
+
 def refusal(incoming: IncomingFile) -> str | None:
     """Why the file is refused, in French, or None when it is accepted."""
     name = display_name(incoming.name)
-    if not incoming.data:
-        return f"« {name} » est vide."
-    if len(incoming.data) > MAX_ATTACHMENT_BYTES:
-        return f"« {name} » dépasse {MAX_ATTACHMENT_BYTES // (1024 * 1024)} Mo."
+    by_size = size_refusal(incoming.name, len(incoming.data))
+    if by_size is not None:
+        return by_size
     suffix = PurePath(name.lower()).suffix
     if suffix not in ACCEPTED_TYPES:
         return f"« {name} » : ce type de fichier n'est pas accepté ({ACCEPTED_LABEL})."

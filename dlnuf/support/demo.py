@@ -7,7 +7,6 @@ set relative to today so that the board always shows something due and something
 import hashlib
 from dataclasses import dataclass, field
 from datetime import timedelta
-from decimal import Decimal
 from io import TextIOBase
 
 from django.conf import settings
@@ -15,25 +14,25 @@ from django.core.management.base import CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from dlnuf.catalogue.models import Dataset
+from dlnuf.catalogue.models import Dataset, Provider
 from dlnuf.organisations.models import Role, User
 from dlnuf.organisations.services import membership_grant, user_create
-from dlnuf.support import services
+from dlnuf.procedures.models import Procedure
+from dlnuf.support import intake, irritants, missions, services
 from dlnuf.support.attachments import IncomingFile
 from dlnuf.support.emails import notifications_muted
+from dlnuf.support.knowledge import knowledge_sync_stale
 from dlnuf.support.models import (
     Channel,
-    ConsultantCost,
-    Decision,
     Expert,
     FramingStatus,
     HelpKind,
-    Meeting,
+    Irritant,
+    IrritantKind,
     Ministry,
     Priority,
     Skill,
     SupportRequest,
-    TimeEntry,
     Urgency,
 )
 
@@ -148,10 +147,10 @@ DEMO_REQUESTS = (
     ),
     DemoRequest(
         "Tarification sociale de la cantine au quotient familial",
-        "Communauté d'agglomération du Pays Basque",
-        "",
+        "Ville de Lyon",
+        "21690123100011",
         Ministry.LOCAL_AUTHORITY,
-        ("Iban Etcheverry", "Chef de projet", "iban.etcheverry@exemple.gouv.fr"),
+        ("Camille Rivière", "Cheffe de projet e-services", "agent.lyon@demo.dlnuf.fr"),
         "Les familles déposaient leur attestation CAF pour le tarif de la cantine.",
         "Obtenir le quotient familial directement et l'intégrer au logiciel de facturation.",
         (HelpKind.FRAMING,),
@@ -223,9 +222,13 @@ def load_demo(*, stdout: TextIOBase) -> None:
                 continue
             _create(demo, experts)
             created += 1
+        irritants_created = _ensure_irritants(experts)
+        _ensure_unreadable_mail()
+        # Diagnosed procedures join the experience base (vectors are computed when first asked).
+        knowledge_sync_stale()
     stdout.write(
-        f"Guichet : {created} demande(s) d'accompagnement créée(s), "
-        f"{SupportRequest.objects.count()} au total.\n"
+        f"Guichet : {created} demande(s) d'accompagnement et {irritants_created} irritant(s) "
+        f"créés ; {SupportRequest.objects.count()} demandes au total.\n"
     )
 
 
@@ -285,6 +288,7 @@ def _create(demo: DemoRequest, experts: dict[str, User]) -> None:
         services.support_request_redirect(
             request=request, actor=expert, explanation=REDIRECT_EXPLANATION
         )
+        _answered_after(request, days=2)
         return
     services.support_request_qualify(request=request, actor=expert, priority=Priority.NORMAL)
     services.support_request_assign(
@@ -296,6 +300,7 @@ def _create(demo: DemoRequest, experts: dict[str, User]) -> None:
         body="Bonjour, merci pour votre demande. Pouvons-nous en parler 30 minutes cette "
         "semaine ? Je vous propose jeudi à 10 h.",
     )
+    _answered_after(request, days=1)
     if demo.outcome == "qualified":
         return
     mission = services.mission_open(
@@ -305,66 +310,206 @@ def _create(demo: DemoRequest, experts: dict[str, User]) -> None:
         lead_expert=expert,
         team=[admin, experts["yanis.morel@demo.dlnuf.fr"]],
     )
-    mission.director_name = name
-    mission.director_email = email
-    mission.agreement_note = (
-        f"Le guichet accompagne {demo.organisation_name} sur « {demo.subject} » : cadrage, mise "
-        "en relation et relecture des choix ; trois ateliers d'ici la date de fin."
+    mission = missions.mission_update(
+        mission=mission,
+        actor=expert,
+        values={
+            "director_name": name,
+            "director_email": email,
+            "agreement_note": (
+                f"Le guichet accompagne {demo.organisation_name} sur « {demo.subject} » : "
+                "cadrage, mise en relation et relecture des choix ; trois ateliers d'ici la date "
+                "de fin."
+            ),
+            "agreed_until": (received + timedelta(days=120)).date(),
+            "problem": demo.problem,
+            "solution": demo.solution,
+            "datasets": list(Dataset.objects.filter(slug__in=demo.datasets)),
+        },
     )
-    mission.agreed_until = (received + timedelta(days=120)).date()
-    mission.problem = demo.problem
-    mission.solution = demo.solution
-    mission.save()
-    mission.datasets.set(Dataset.objects.filter(slug__in=demo.datasets))
     mission = services.mission_transition(mission=mission, action="agree", actor=expert)
     mission = services.mission_transition(mission=mission, action="start", actor=expert)
     done = ("scope", "governance", "legal")
     for item in mission.framing_items.all():
         if item.topic in done:
-            item.status = FramingStatus.DONE
-            item.notes = "Validé en atelier avec l'équipe projet."
-            item.updated_by = expert
-            item.updated_at = timezone.now()
-            item.save()
-    meeting_day = (received + timedelta(days=7)).date()
-    meeting = Meeting.objects.create(
+            missions.framing_item_update(
+                item=item,
+                actor=expert,
+                status=FramingStatus.DONE,
+                notes="Validé en atelier avec l'équipe projet.",
+            )
+    meeting_day = min((received + timedelta(days=7)).date(), timezone.localdate())
+    meeting = missions.meeting_record(
         mission=mission,
+        actor=expert,
         held_on=meeting_day,
         title="Atelier de cadrage",
         participants=f"{name}, {expert}, {admin}",
         notes="Périmètre arrêté aux aides facultatives ; budget à estimer.",
-        recorded_by=expert,
     )
-    Decision.objects.create(
+    missions.decision_record(
         mission=mission,
-        meeting=meeting,
+        actor=expert,
         decided_on=meeting_day,
+        meeting=meeting,
         text="Les pièces remplaçables par API ne seront plus demandées dès la mise en service.",
-        recorded_by=expert,
     )
-    TimeEntry.objects.create(
-        mission=mission, expert=expert, worked_on=meeting_day, hours=Decimal("3.5"), note="Atelier"
+    missions.time_entry_record(
+        mission=mission, actor=expert, worked_on=meeting_day, hours="3.5", note="Atelier"
     )
-    TimeEntry.objects.create(
-        mission=mission, expert=admin, worked_on=meeting_day, hours=Decimal("2"), note="Chiffrage"
+    missions.time_entry_record(
+        mission=mission, actor=admin, worked_on=meeting_day, hours="2", note="Chiffrage"
     )
     if demo.outcome == "mission":
-        ConsultantCost.objects.create(
+        missions.consultant_cost_record(
             mission=mission,
+            actor=admin,
             supplier="Cabinet d'audit RGAA",
             description="Audit d'accessibilité du prototype",
-            amount_eur=Decimal("4800.00"),
+            amount_eur="4800.00",
             incurred_on=meeting_day,
-            recorded_by=admin,
         )
         return
-    mission.closing_summary = (
-        "Les pièces ne sont plus demandées : les données arrivent par API au dépôt du dossier. "
-        + demo.solution
+    mission = missions.mission_update(
+        mission=mission,
+        actor=expert,
+        values={
+            "closing_summary": "Les pièces ne sont plus demandées : les données arrivent par API "
+            "au dépôt du dossier. " + demo.solution
+        },
     )
-    mission.save(update_fields=["closing_summary"])
     mission = services.mission_transition(mission=mission, action="close", actor=expert)
     if demo.satisfaction is not None:
         services.mission_satisfaction_record(
             mission=mission, score=demo.satisfaction, comment="Accompagnement utile et rapide."
         )
+
+
+def _answered_after(request: SupportRequest, *, days: int) -> None:
+    # The demonstration is loaded in one go: date the first answer as a desk would have given it.
+    request.first_answered_at = request.created_at + timedelta(days=days)
+    request.save(update_fields=["first_answered_at"])
+
+
+@dataclass(frozen=True)
+class DemoIrritant:
+    title: str
+    kind: IrritantKind
+    description: str
+    blocked_party: str
+    blocking_provider: str = ""
+    blocking_party: str = ""
+    request_subject: str = ""
+    procedure_names: tuple[str, ...] = ()
+    outside_portal: int = 0
+    people_affected_per_year: int = 0
+    # Escalations in order, then the end: ("resolve", text) or ("abandon", text) or None.
+    escalations: tuple[str, ...] = ()
+    end: tuple[str, str] | None = None
+
+
+DEMO_IRRITANTS = (
+    DemoIrritant(
+        "Quotient familial des allocataires MSA absent des réponses",
+        IrritantKind.PROVIDER_SILENT,
+        "Pour les familles relevant de la MSA, la réponse ne contient pas le quotient familial ; "
+        "la demande d'explication au fournisseur reste sans réponse depuis six semaines.",
+        "Ville de Lyon",
+        blocking_provider="cnaf-msa",
+        procedure_names=("Inscription à la cantine scolaire",),
+        outside_portal=2,
+        people_affected_per_year=18000,
+        escalations=("Direction de la sécurité sociale, bureau des systèmes d'information",),
+    ),
+    DemoIrritant(
+        "Lecture divergente du fondement juridique pour le statut boursier",
+        IrritantKind.LEGAL_READING,
+        "Le fournisseur estime que l'aide au transport d'un département n'entre pas dans le "
+        "cadre juridique de l'échange ; le département cite le code des relations entre le "
+        "public et l'administration.",
+        "Département de la Gironde",
+        blocking_party="Ministère de l'Éducation nationale",
+        request_subject="Bourses départementales : vérifier le statut boursier sans pièce",
+        outside_portal=1,
+        people_affected_per_year=6500,
+        escalations=(
+            "Délégué à la protection des données du ministère",
+            "Direction des affaires juridiques du ministère",
+        ),
+    ),
+    DemoIrritant(
+        "Pas d'API pour l'attestation d'hébergement d'urgence",
+        IrritantKind.MISSING_API,
+        "Les services sociaux redemandent l'attestation d'hébergement : aucune API n'existe.",
+        "Ville de Paris",
+        blocking_party="Services intégrés d'accueil et d'orientation",
+        request_subject="Architecture pour appeler les API de données depuis notre portail",
+        outside_portal=3,
+        people_affected_per_year=2500,
+    ),
+    DemoIrritant(
+        "Certificat de l'éditeur refusé par la passerelle",
+        IrritantKind.TECHNICAL,
+        "Le progiciel de l'éditeur présentait un certificat expiré.",
+        "Ville de Paris",
+        blocking_party="Éditeur du portail usagers",
+        outside_portal=1,
+        people_affected_per_year=900,
+        end=("resolve", "Certificat renouvelé par l'éditeur ; appels rétablis."),
+    ),
+    DemoIrritant(
+        "Délai de signature de la convention d'échange",
+        IrritantKind.OTHER,
+        "La convention attendait une signature du directeur général des services.",
+        "Centre communal d'action sociale de Grenoble",
+        blocking_party="Direction générale des services",
+        people_affected_per_year=300,
+        end=("abandon", "Le cadre juridique en vigueur suffit : aucune convention n'est requise."),
+    ),
+)
+
+
+def _ensure_irritants(experts: dict[str, User]) -> int:
+    expert = experts[EXPERT_EMAIL]
+    created = 0
+    for demo in DEMO_IRRITANTS:
+        if Irritant.objects.filter(title=demo.title).exists():
+            continue
+        irritant = irritants.irritant_open(
+            actor=expert,
+            title=demo.title,
+            kind=demo.kind,
+            description=demo.description,
+            blocked_party=demo.blocked_party,
+            blocking_provider=Provider.objects.filter(slug=demo.blocking_provider).first(),
+            blocking_party=demo.blocking_party,
+            request=SupportRequest.objects.filter(subject=demo.request_subject).first(),
+            procedures=Procedure.objects.filter(name__in=demo.procedure_names),
+            procedures_affected=demo.outside_portal,
+            people_affected_per_year=demo.people_affected_per_year,
+        )
+        for person in demo.escalations:
+            irritant = irritants.irritant_escalate(
+                irritant=irritant, actor=expert, escalated_to=person, comment=""
+            )
+        if demo.end is not None:
+            action, text = demo.end
+            if action == "resolve":
+                irritants.irritant_resolve(irritant=irritant, actor=expert, resolution=text)
+            else:
+                irritants.irritant_abandon(irritant=irritant, actor=expert, comment=text)
+        created += 1
+    return created
+
+
+# A message the intake could not read (no sender), so that the desk shows what it keeps.
+UNREADABLE_MAIL = (
+    b"Subject: =?utf-8?q?Demande_sans_exp=C3=A9diteur?=\r\n"
+    b"Message-ID: <demo-illisible@exemple.gouv.fr>\r\n"
+    b"\r\n"
+    b"Bonjour, nous voudrions un rendez-vous.\r\n"
+)
+
+
+def _ensure_unreadable_mail() -> None:
+    intake.inbound_mail_receive(raw=UNREADABLE_MAIL, source="demo")

@@ -22,8 +22,8 @@ def _member(role: Role, **target: object) -> User:
     return user
 
 
-def test_anonymous_visitors_see_the_catalogue_only(client: Client) -> None:
-    assert _menu(client) == ["Catalogue des données"]
+def test_anonymous_visitors_see_the_catalogue_and_how_to_ask_for_help(client: Client) -> None:
+    assert _menu(client) == ["Catalogue des données", "Demander de l'aide"]
 
 
 def test_applicants_see_their_procedures(client: Client) -> None:
@@ -34,6 +34,7 @@ def test_applicants_see_their_procedures(client: Client) -> None:
         "Mes démarches",
         "Habilitations",
         "Tableau de bord",
+        "Demander de l'aide",
     ]
 
 
@@ -47,3 +48,17 @@ def test_instructors_have_no_procedures_to_describe(client: Client) -> None:
 def test_experts_read_every_procedure(client: Client) -> None:
     client.force_login(_member(Role.EXPERT))
     assert "Mes démarches" in _menu(client)
+
+
+def test_only_experts_and_administrators_see_the_desk(client: Client) -> None:
+    provider = Provider.objects.create(slug="cnaf-msa", name="CNAF / MSA")
+    organisation = Organisation.objects.create(siret="21690123100011", name="Ville de Lyon")
+    for role, target, sees_desk in (
+        (Role.EXPERT, {}, True),
+        (Role.ADMINISTRATOR, {}, True),
+        (Role.APPLICANT, {"organisation": organisation}, False),
+        (Role.INSTRUCTOR, {"provider": provider}, False),
+        (Role.REPORTER, {"provider": provider}, False),
+    ):
+        client.force_login(_member(role, **target))
+        assert ("Guichet" in _menu(client)) is sees_desk, role

@@ -47,6 +47,16 @@ from dlnuf.organisations.demo import DEMO_PASSWORD, DEMO_USERS
 from dlnuf.organisations.models import Membership, User
 from dlnuf.procedures import demo as procedures_demo
 from dlnuf.procedures.models import Diagnostic, Procedure, ProcedureItem
+from dlnuf.support.models import (
+    InboundMail,
+    Irritant,
+    MessageKind,
+    Mission,
+    SupportAttachment,
+    SupportRequest,
+)
+from dlnuf.support.reporting import TABLE_SLUGS
+from dlnuf.support.tokens import follow_token
 
 # --- part one: every route is protected or deliberately public ---------------------------------
 
@@ -62,6 +72,11 @@ PUBLIC = {
     "www:supporting_documents": "liste des pièces justificatives remplacées",
     "www:supporting_document_detail": "fiche d'une pièce justificative",
     "www:provider_detail": "fiche d'un fournisseur de données",
+    "www:support_new": "formulaire public de demande d'accompagnement, sans compte",
+    "www:support_sent": "confirmation de l'envoi, trouvée par la session de qui vient d'envoyer",
+    "www:support_follow": "suivi d'une demande par le lien signé envoyé au demandeur",
+    "www:support_follow_attachment": "pièce jointe du fil de la demande, par le même lien signé",
+    "www:introduction_consent": "accord à une mise en relation, par le lien signé de chaque partie",
     "api-v1:openapi-json": "description OpenAPI de l'API d'échange",
     "api-v1:openapi-view": "documentation de l'API d'échange",
     "api-v1:api-root": "racine de l'API : ne sert rien (404)",
@@ -207,6 +222,11 @@ class DemoWorld:
     procedures: list[Procedure] = field(default_factory=list)
     procedure_items: list[ProcedureItem] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    support_requests: list[SupportRequest] = field(default_factory=list)
+    support_attachments: list[SupportAttachment] = field(default_factory=list)
+    missions: list[Mission] = field(default_factory=list)
+    irritants: list[Irritant] = field(default_factory=list)
+    inbound_mails: list[InboundMail] = field(default_factory=list)
 
 
 # --- the roles table applied to each kind of object ---
@@ -347,6 +367,42 @@ def _administrators_only(viewer: str, subject: Any) -> int:
     return 200 if viewer in ADMINISTRATORS else 403
 
 
+# --- the guichet's desk: experts and administrators only; requesters use their signed link ---
+
+UNKNOWN_PK = 987654
+
+
+def _desk(viewer: str, subject: Any) -> int:
+    """Desk pages: 403 before any lookup for people who do not work on the desk."""
+    if not sees_everything(viewer):
+        return 403
+    return 404 if subject is None else 200
+
+
+def _desk_cases(objects: Iterable[Any]) -> list[Case]:
+    return [*(Case({"pk": item.pk}, item) for item in objects), Case({"pk": UNKNOWN_PK})]
+
+
+def _desk_actions(objects: Iterable[Any], actions: Iterable[str]) -> list[Case]:
+    return [Case({"pk": item.pk, "action": action}, item) for item in objects for action in actions]
+
+
+def _irritant_edit(viewer: str, irritant: Irritant | None) -> int:
+    # Resolved and abandoned irritants are no longer edited: the page sends back to the detail.
+    status = _desk(viewer, irritant)
+    if status == 200 and irritant is not None and irritant.state in {"resolved", "abandoned"}:
+        return 302
+    return status
+
+
+def _follow_attachment(viewer: str, attachment: SupportAttachment | None) -> int:
+    # Served to whoever holds the link, for files of the thread; never internal notes' files.
+    if attachment is None or attachment.message is None:
+        return 404
+    shown = {MessageKind.FROM_REQUESTER, MessageKind.TO_REQUESTER}
+    return 200 if attachment.message.kind in shown else 404
+
+
 MATRIX: dict[str, Rule] = {
     "www:home": Rule(_everyone(200), public=True),
     # Signed-in people asking for the login page are sent on to the home page.
@@ -451,6 +507,70 @@ MATRIX: dict[str, Rule] = {
     "www:habilitation_renew": _post_only(
         lambda world: [Case({"pk": item.pk}, item) for item in world.habilitations]
     ),
+    # Asking the guichet for help: public, and followed through a signed link.
+    "www:support_new": Rule(_everyone(200), public=True),
+    # Only the browser that has just sent a request sees its confirmation.
+    "www:support_sent": Rule(_everyone(302), public=True),
+    "www:support_follow": Rule(
+        _found,
+        cases=lambda world: [
+            *(Case({"token": follow_token(item)}, item) for item in world.support_requests),
+            Case({"token": "lien-modifie"}),
+        ],
+        public=True,
+    ),
+    "www:support_follow_attachment": Rule(
+        _follow_attachment,
+        cases=lambda world: [
+            Case({"token": follow_token(item.request), "pk": item.pk}, item)
+            for item in world.support_attachments
+        ],
+        public=True,
+    ),
+    "www:introduction_consent": Rule(
+        _found, cases=lambda world: [Case({"token": "lien-modifie"})], public=True
+    ),
+    # The experts' desk.
+    "www:desk": Rule(_desk, cases=lambda world: [Case({}, "board")]),
+    "www:desk_request": Rule(_desk, cases=lambda world: _desk_cases(world.support_requests)),
+    "www:desk_request_action": Rule(
+        _everyone(405),
+        cases=lambda world: _desk_actions(world.support_requests, ("qualify", "reply", "close")),
+    ),
+    "www:desk_attachment": Rule(_desk, cases=lambda world: _desk_cases(world.support_attachments)),
+    "www:desk_inbound_mail": Rule(_desk, cases=lambda world: [Case({}, "mails")]),
+    "www:desk_inbound_mail_raw": Rule(_desk, cases=lambda world: _desk_cases(world.inbound_mails)),
+    "www:desk_missions": Rule(_desk, cases=lambda world: [Case({}, "missions")]),
+    "www:desk_mission": Rule(_desk, cases=lambda world: _desk_cases(world.missions)),
+    "www:desk_mission_action": Rule(
+        _everyone(405),
+        cases=lambda world: _desk_actions(world.missions, ("agree", "time", "close")),
+    ),
+    "www:desk_experts": Rule(_desk, cases=lambda world: [Case({}, "experts")]),
+    "www:desk_expert_update": Rule(
+        _everyone(405),
+        cases=lambda world: [Case({"pk": user.pk}, user) for user in world.users.values()],
+    ),
+    "www:experience_list": Rule(_desk, cases=lambda world: [Case({}, "knowledge")]),
+    "www:experience_similar": Rule(_desk, cases=lambda world: _desk_cases(world.support_requests)),
+    "www:irritants": Rule(_desk, cases=lambda world: [Case({}, "irritants")]),
+    "www:irritant_new": Rule(_desk, cases=lambda world: [Case({}, "new")]),
+    "www:irritant_detail": Rule(_desk, cases=lambda world: _desk_cases(world.irritants)),
+    "www:irritant_edit": Rule(_irritant_edit, cases=lambda world: _desk_cases(world.irritants)),
+    **{
+        f"www:irritant_{action}": Rule(
+            _everyone(405), cases=lambda world: _desk_cases(world.irritants)
+        )
+        for action in ("escalate", "resolve", "abandon", "reopen", "note")
+    },
+    "www:guichet_reporting": Rule(_desk, cases=lambda world: [Case({}, "report")]),
+    "www:guichet_reporting_csv": Rule(
+        _desk,
+        cases=lambda world: [
+            *(Case({"table": slug}, slug) for slug in TABLE_SLUGS),
+            Case({"table": "inconnue"}),
+        ],
+    ),
 }
 
 
@@ -496,6 +616,11 @@ def world(db, settings, tmp_path) -> DemoWorld:
         procedures=list(Procedure.objects.select_related("organisation")),
         procedure_items=list(ProcedureItem.objects.select_related("procedure__organisation")),
         diagnostics=list(Diagnostic.objects.select_related("procedure__organisation")),
+        support_requests=list(SupportRequest.objects.all()),
+        support_attachments=list(SupportAttachment.objects.select_related("message")),
+        missions=list(Mission.objects.all()),
+        irritants=list(Irritant.objects.all()),
+        inbound_mails=list(InboundMail.objects.all()),
     )
 
 
@@ -523,6 +648,18 @@ def test_the_demonstration_covers_both_organisations_and_providers(world):
     assert attached == {LYON, PARIS}
     assert {p.organisation.siret for p in world.procedures} == {LYON, PARIS}
     assert {d.procedure.organisation.siret for d in world.diagnostics} == {LYON, PARIS}
+    # The desk has requests in every state, missions, irritants, files and an unreadable e-mail.
+    assert {r.state for r in world.support_requests} >= {
+        "new",
+        "qualified",
+        "redirected",
+        "in_mission",
+        "closed",
+    }
+    assert {m.state for m in world.missions} >= {"in_progress", "closed"}
+    assert {i.state for i in world.irritants} >= {"open", "escalated", "resolved", "abandoned"}
+    assert world.support_attachments
+    assert any(mail.status == "failed" for mail in world.inbound_mails)
 
 
 def _portal_get_routes() -> list[str]:

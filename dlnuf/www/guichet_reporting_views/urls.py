@@ -1,3 +1,8 @@
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from dlnuf.www.guichet_reporting_views import views
+
+urlpatterns: list[URLPattern] = [
+    path("", views.guichet_reporting, name="guichet_reporting"),
+    path("<str:table>.csv", views.guichet_reporting_csv, name="guichet_reporting_csv"),
+]
