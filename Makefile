@@ -27,8 +27,10 @@ seed: migrate
 	$(PY) manage.py load_catalogue
 	$(PY) manage.py load_demo_data
 
+# The toolbox's background worker runs beside the web server and stops with it.
 run: seed
 	@echo "Guichet DLNUF sur http://$(HOST):$(PORT)/ (documentation de l'API : /api/v1/docs)"
+	$(PY) manage.py db_worker & worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
 	DLNUF_SANDBOX_URL=$${DLNUF_SANDBOX_URL:-http://$(HOST):$(PORT)/sandbox} \
 		$(PY) manage.py runserver $(HOST):$(PORT)
 

@@ -4,6 +4,10 @@
    through the gateway (authentication, minimisation, durable journal), at 1 and 16 clients.
 2. The journal (bench/journal_bench.py): append rate, `journal_verify` rate and subject lookup time
    with a journal of DLNUF_BENCH_JOURNAL_ENTRIES entries (default 1,000,000).
+3. The toolbox's code quality analysis (bench/code_quality.py): lines of code analysed per second
+   on the installed Django package.
+4. Experience sharing (bench/similarity.py): quality on the labelled requests, model load and
+   encoding times.
 
 Figures are printed as a Markdown table (the one in the README) and saved to var/bench.json.
 Environment: DLNUF_BENCH_SECONDS (wrk duration per run, default 10), DLNUF_BENCH_POSTGRES_URL (use
@@ -81,6 +85,9 @@ def main() -> None:
     print("\nJournal:")
     for figures in results["journal"]:
         print(json.dumps(figures, ensure_ascii=False))
+    for script in ("code_quality.py", "similarity.py"):
+        print(f"\n{script}:", flush=True)
+        subprocess.run([sys.executable, str(ROOT / "bench" / script)], cwd=ROOT, check=True)
     out = ROOT / "var" / "bench.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False))

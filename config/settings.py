@@ -63,6 +63,9 @@ INSTALLED_APPS = [
     "dlnuf.sandbox",
     "dlnuf.procedures",
     "dlnuf.support",
+    "dlnuf.toolbox",
+    "django_tasks",
+    "django_tasks_db",
     "dlnuf.api",
     "dlnuf.www",
 ]
@@ -198,6 +201,25 @@ DLNUF_SUPPORT_IMAP_FOLDER = env.str("DLNUF_SUPPORT_IMAP_FOLDER", default="INBOX"
 # Experience sharing: "minilm" (the offline embedding model, with lexical scoring blended in) or
 # "lexical" (TF-IDF only, for machines where the model cannot load).
 DLNUF_SIMILARITY_MODEL = env.str("DLNUF_SIMILARITY_MODEL", default="minilm")
+
+# --- The experts' toolbox ------------------------------------------------------------------------
+# Background runs (code quality, accessibility, technology review) go through django-tasks; the
+# database backend needs a worker process (`manage.py db_worker`, started by `make run`).
+TASKS = {
+    "default": {
+        "BACKEND": env.str("DLNUF_TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+    }
+}
+# Hosts the toolbox may fetch although they are not public addresses (empty in production).
+DLNUF_TOOLBOX_URL_ALLOWLIST = env.list("DLNUF_TOOLBOX_URL_ALLOWLIST", default=[])
+# Directories on the server whose subdirectories the code quality tool may analyse (operator's
+# choice; people pick one in a list, never type a path).
+DLNUF_TOOLBOX_LOCAL_ROOTS = env.list("DLNUF_TOOLBOX_LOCAL_ROOTS", default=[])
+# The headless browser of accessibility audits (Debian's package by default).
+DLNUF_CHROMIUM_PATH = env.str("DLNUF_CHROMIUM_PATH", default="/usr/bin/chromium")
+# Where `refresh_tech_data` writes the end-of-life and SILL snapshots (empty: the snapshot shipped
+# in dlnuf/toolbox/tech_review/data/ is read and rewritten in place).
+DLNUF_TECH_DATA_DIR = env.str("DLNUF_TECH_DATA_DIR", default="")
 
 # --- Sign-in: local accounts, and ProConnect (OpenID Connect) when configured -------------------
 AUTHENTICATION_BACKENDS = [

@@ -17,3 +17,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Tests write the journal synchronously unless they exercise the batching writer on purpose.
 DLNUF_JOURNAL_BATCHING = False
+# Toolbox runs happen during the request that starts them.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

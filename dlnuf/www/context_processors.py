@@ -87,6 +87,12 @@ NAVIGATION = (
         shown_to=_signed_in,
     ),
     NavigationEntry(
+        "www:toolbox",
+        "Boîte à outils",
+        "Valeur, chiffrage, qualité du code, accessibilité, technologies : des rapports clairs.",
+        shown_to=_signed_in,
+    ),
+    NavigationEntry(
         "www:support_new",
         "Demander de l'aide",
         "Écrire au guichet : cadrage, partage d'expérience, point de blocage. Sans formalité.",

@@ -19,4 +19,11 @@ urlpatterns = [
     path("guichet/experiences/", include("dlnuf.www.experience_views.urls")),
     path("guichet/irritants/", include("dlnuf.www.irritants_views.urls")),
     path("guichet/pilotage/", include("dlnuf.www.guichet_reporting_views.urls")),
+    # The experts' toolbox: one package per tool, and the pages they share.
+    path("boite-a-outils/", include("dlnuf.www.toolbox_views.urls")),
+    path("boite-a-outils/valeur/", include("dlnuf.www.mareva_views.urls")),
+    path("boite-a-outils/chiffrage/", include("dlnuf.www.costing_views.urls")),
+    path("boite-a-outils/qualite-du-code/", include("dlnuf.www.code_quality_views.urls")),
+    path("boite-a-outils/accessibilite/", include("dlnuf.www.accessibility_views.urls")),
+    path("boite-a-outils/technologies/", include("dlnuf.www.tech_review_views.urls")),
 ]

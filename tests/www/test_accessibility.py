@@ -14,6 +14,8 @@ from dlnuf.catalogue.services import catalogue_load
 from dlnuf.organisations.demo import DEMO_PASSWORD, DEMO_USERS
 from tests.www.browser import crawl, route_name, sign_in
 
+TOOLS = ("mareva", "costing", "code_quality", "accessibility", "tech_review")
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -63,6 +65,18 @@ def test_every_page_a_role_can_reach_passes_axe(
         assert desk_routes <= routes, desk_routes - routes
     else:
         assert not desk_routes & routes, desk_routes & routes
+    # Everyone signed in reaches the toolbox's forms, and the reports they may read.
+    toolbox_forms = {f"www:{tool}_new" for tool in TOOLS}
+    assert {"www:toolbox", *toolbox_forms} <= routes, toolbox_forms - routes
+    readable = {
+        "agent.lyon@demo.dlnuf.fr": {"www:mareva_report"},
+        "expert@demo.dlnuf.fr": {
+            "www:mareva_report",
+            "www:costing_report",
+            "www:tech_review_report",
+        },
+    }.get(email, set())
+    assert readable <= routes, readable - routes
     assert not report.failures(), report.failures()
     errors = {url: status for url, status in report.statuses.items() if status >= 400}
     assert not errors, errors

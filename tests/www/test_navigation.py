@@ -34,6 +34,7 @@ def test_applicants_see_their_procedures(client: Client) -> None:
         "Mes démarches",
         "Habilitations",
         "Tableau de bord",
+        "Boîte à outils",
         "Demander de l'aide",
     ]
 

@@ -57,6 +57,7 @@ from dlnuf.support.models import (
 )
 from dlnuf.support.reporting import TABLE_SLUGS
 from dlnuf.support.tokens import follow_token
+from dlnuf.toolbox.models import ToolKind, ToolReport
 
 # --- part one: every route is protected or deliberately public ---------------------------------
 
@@ -227,6 +228,7 @@ class DemoWorld:
     missions: list[Mission] = field(default_factory=list)
     irritants: list[Irritant] = field(default_factory=list)
     inbound_mails: list[InboundMail] = field(default_factory=list)
+    tool_reports: list[ToolReport] = field(default_factory=list)
 
 
 # --- the roles table applied to each kind of object ---
@@ -403,6 +405,30 @@ def _follow_attachment(viewer: str, attachment: SupportAttachment | None) -> int
     return 200 if attachment.message.kind in shown else 404
 
 
+# --- the toolbox: anyone signed in runs tools; reports are their author's and the experts' ---
+
+
+def _tool_report(viewer: str, report: ToolReport | None) -> int:
+    if report is None:
+        return 404
+    author = report.created_by.email.split("@")[0]
+    return 200 if sees_everything(viewer) or viewer == author else 404
+
+
+def _tool_reports(kind: str | None) -> Callable[["DemoWorld"], list[Case]]:
+    return lambda world: _desk_cases(
+        report for report in world.tool_reports if kind is None or report.kind == kind
+    )
+
+
+def _tool_rules(tool: str, kind: str) -> dict[str, Rule]:
+    return {
+        f"www:{tool}_new": Rule(_everyone(200)),
+        f"www:{tool}_report": Rule(_tool_report, cases=_tool_reports(kind)),
+        f"www:{tool}_pdf": Rule(_tool_report, cases=_tool_reports(kind)),
+    }
+
+
 MATRIX: dict[str, Rule] = {
     "www:home": Rule(_everyone(200), public=True),
     # Signed-in people asking for the login page are sent on to the home page.
@@ -563,6 +589,20 @@ MATRIX: dict[str, Rule] = {
         )
         for action in ("escalate", "resolve", "abandon", "reopen", "note")
     },
+    # The toolbox.
+    "www:toolbox": Rule(_everyone(200)),
+    "www:toolbox_report_status": Rule(_tool_report, cases=_tool_reports(None)),
+    "www:toolbox_report_attach": Rule(_everyone(405), cases=_tool_reports(None)),
+    **_tool_rules("mareva", ToolKind.MAREVA),
+    **_tool_rules("costing", ToolKind.COSTING),
+    **_tool_rules("code_quality", ToolKind.CODE_QUALITY),
+    **_tool_rules("tech_review", ToolKind.TECH_REVIEW),
+    **_tool_rules("accessibility", ToolKind.ACCESSIBILITY),
+    "www:accessibility_statement": Rule(_tool_report, cases=_tool_reports(ToolKind.ACCESSIBILITY)),
+    "www:accessibility_statement_text": Rule(
+        _tool_report, cases=_tool_reports(ToolKind.ACCESSIBILITY)
+    ),
+    "www:accessibility_decision": Rule(_everyone(405), cases=_tool_reports(ToolKind.ACCESSIBILITY)),
     "www:guichet_reporting": Rule(_desk, cases=lambda world: [Case({}, "report")]),
     "www:guichet_reporting_csv": Rule(
         _desk,
@@ -621,6 +661,7 @@ def world(db, settings, tmp_path) -> DemoWorld:
         missions=list(Mission.objects.all()),
         irritants=list(Irritant.objects.all()),
         inbound_mails=list(InboundMail.objects.all()),
+        tool_reports=list(ToolReport.objects.select_related("created_by")),
     )
 
 
@@ -660,6 +701,10 @@ def test_the_demonstration_covers_both_organisations_and_providers(world):
     assert {i.state for i in world.irritants} >= {"open", "escalated", "resolved", "abandoned"}
     assert world.support_attachments
     assert any(mail.status == "failed" for mail in world.inbound_mails)
+    # Toolbox reports of an agent and of an expert, finished.
+    authors = {report.created_by.email.split("@")[0] for report in world.tool_reports}
+    assert {"agent.lyon", "expert"} <= authors
+    assert {report.status for report in world.tool_reports} == {"done"}
 
 
 def _portal_get_routes() -> list[str]:
@@ -703,6 +748,8 @@ def test_who_may_see_what(client, world, viewer):
                 continue
             if expected != 200 or response.streaming:
                 continue
+            if not response.get("Content-Type", "").startswith("text/html"):
+                continue  # downloads (PDF, CSV, text) hold no links
             page = response.content.decode()
             for link in hidden_links:
                 if f'href="{link}"' in page:

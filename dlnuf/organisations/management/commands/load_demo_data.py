@@ -25,6 +25,7 @@ from dlnuf.organisations.demo import load_demo as demo_accounts
 from dlnuf.organisations.services import organisation_get_or_create
 from dlnuf.procedures.demo import load_demo as demo_procedures
 from dlnuf.support.demo import load_demo as demo_support
+from dlnuf.toolbox.demo import load_demo as demo_toolbox
 
 DEMO_LABEL = "données de démonstration"
 BASE_URL = "http://127.0.0.1:8000"
@@ -164,6 +165,7 @@ class Command(BaseCommand):
             demo_procedures(stdout=self.stdout)
             demo_requests(stdout=self.stdout)
             demo_support(stdout=self.stdout)
+            demo_toolbox(stdout=self.stdout)
         self.stdout.write("Données de démonstration (bac à sable) :")
         for grant, outcome in zip(DEMO_GRANTS, outcomes, strict=True):
             self.stdout.write(

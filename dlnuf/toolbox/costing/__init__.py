@@ -1,0 +1,1 @@
+"""Cost-estimate review: PERT, COCOMO II, IFPUG and reference classes."""

@@ -1,0 +1,1 @@
+"""Value of a project in the spirit of MAREVA 2."""

@@ -1,0 +1,3 @@
+from tests.toolbox.accessibility.served import chromium, internal_site, site
+
+__all__ = ["chromium", "internal_site", "site"]

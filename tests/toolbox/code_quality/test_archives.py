@@ -1,0 +1,152 @@
+import io
+import stat
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from dlnuf.toolbox.code_quality.archives import Limits, unpack_archive
+from dlnuf.toolbox.jobs import ToolError
+
+
+def make_zip(path: Path, members: dict[str, bytes], *, links: dict[str, str] | None = None) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for name, data in members.items():
+            bundle.writestr(name, data)
+        for name, target in (links or {}).items():
+            info = zipfile.ZipInfo(name)
+            info.external_attr = (stat.S_IFLNK | 0o777) << 16
+            bundle.writestr(info, target)
+    return path
+
+
+def make_tar(path: Path, members: list[tarfile.TarInfo], data: dict[str, bytes]) -> Path:
+    with tarfile.open(path, "w:gz") as tar:
+        for member in members:
+            content = data.get(member.name)
+            if content is not None:
+                member.size = len(content)
+                tar.addfile(member, io.BytesIO(content))
+            else:
+                tar.addfile(member)
+    return path
+
+
+def tar_member(name: str, kind: bytes = tarfile.REGTYPE, linkname: str = "") -> tarfile.TarInfo:
+    member = tarfile.TarInfo(name)
+    member.type = kind
+    member.linkname = linkname
+    return member
+
+
+def test_a_plain_zip_and_tar_unpack(tmp_path: Path) -> None:
+    archive = make_zip(tmp_path / "a.zip", {"src/app.py": b"x = 1\n", "README": b"hi"})
+    unpacked = unpack_archive(archive, tmp_path / "out")
+    assert (tmp_path / "out" / "src" / "app.py").read_text() == "x = 1\n"
+    assert (unpacked.files, unpacked.bytes_written) == (2, 8)
+
+    archive = make_tar(tmp_path / "a.tgz", [tar_member("p/app.py")], {"p/app.py": b"y = 2\n"})
+    unpack_archive(archive, tmp_path / "tar-out")
+    assert (tmp_path / "tar-out" / "p" / "app.py").read_text() == "y = 2\n"
+
+
+@pytest.mark.parametrize(
+    "name", ["../evil.py", "a/../../evil.py", "/etc/evil", "C:/evil", "..\\evil"]
+)
+def test_zip_members_leaving_the_target_are_refused(tmp_path: Path, name: str) -> None:
+    archive = make_zip(tmp_path / "slip.zip", {name: b"boom"})
+    with pytest.raises(ToolError, match="Archive refusée"):
+        unpack_archive(archive, tmp_path / "out")
+    assert not (tmp_path / "evil.py").exists()
+
+
+@pytest.mark.parametrize("name", ["../evil.py", "/var/evil.py"])
+def test_tar_members_leaving_the_target_are_refused(tmp_path: Path, name: str) -> None:
+    archive = make_tar(tmp_path / "slip.tgz", [tar_member(name)], {name: b"boom"})
+    with pytest.raises(ToolError, match="Archive refusée"):
+        unpack_archive(archive, tmp_path / "out")
+    assert not (tmp_path / "evil.py").exists()
+
+
+def test_links_are_listed_never_created(tmp_path: Path) -> None:
+    archive = make_zip(tmp_path / "l.zip", {"ok.py": b"1"}, links={"passwd": "/etc/passwd"})
+    unpacked = unpack_archive(archive, tmp_path / "zip-out")
+    assert not (tmp_path / "zip-out" / "passwd").exists()
+    assert unpacked.skipped == ["passwd (lien symbolique, ignoré)"]
+
+    members = [
+        tar_member("ok.py"),
+        tar_member("shadow", tarfile.SYMTYPE, "/etc/shadow"),
+        tar_member("hard", tarfile.LNKTYPE, "/etc/passwd"),
+        tar_member("null", tarfile.CHRTYPE),
+    ]
+    archive = make_tar(tmp_path / "l.tgz", members, {"ok.py": b"1"})
+    unpacked = unpack_archive(archive, tmp_path / "tar-out")
+    assert sorted(path.name for path in (tmp_path / "tar-out").iterdir()) == ["ok.py"]
+    assert unpacked.skipped == [
+        "shadow (lien symbolique, ignoré)",
+        "hard (lien physique, ignoré)",
+        "null (fichier spécial, ignoré)",
+    ]
+
+
+def test_a_zip_bomb_is_refused_by_its_ratio(tmp_path: Path) -> None:
+    # 20 MB of zeros deflate to about 20 KB: a ratio near 1 000, above the limit of 100.
+    archive = make_zip(tmp_path / "bomb.zip", {"zeros.txt": b"\0" * (20 * 1024 * 1024)})
+    with pytest.raises(ToolError, match="bombe de décompression"):
+        unpack_archive(archive, tmp_path / "out")
+    assert not (tmp_path / "out" / "zeros.txt").exists()
+
+
+def test_the_total_size_is_limited_for_zip_and_tar(tmp_path: Path) -> None:
+    # Three files of 4 KB against a 10 KB limit: the third goes over.
+    members = {f"f{n}.txt": bytes(range(256)) * 16 for n in range(3)}
+    limits = Limits(total_bytes=10 * 1024)
+    with pytest.raises(ToolError, match="dépasse"):
+        unpack_archive(make_zip(tmp_path / "big.zip", members), tmp_path / "o1", limits=limits)
+    tar = make_tar(tmp_path / "big.tgz", [tar_member(name) for name in members], members)
+    with pytest.raises(ToolError, match="dépasse"):
+        unpack_archive(tar, tmp_path / "o2", limits=limits)
+
+
+def test_a_member_bigger_than_declared_is_refused(tmp_path: Path) -> None:
+    # The header says 10 bytes, the data are 100: the bytes written are counted, not trusted.
+    archive = make_zip(tmp_path / "liar.zip", {"f.txt": b"a" * 100})
+    data = bytearray(archive.read_bytes())
+    with zipfile.ZipFile(archive) as bundle:
+        info = bundle.infolist()[0]
+    # Patch the uncompressed size in the central directory (offset 24 of the entry).
+    central = data.rfind(b"PK\x01\x02")
+    data[central + 24 : central + 28] = (10).to_bytes(4, "little")
+    archive.write_bytes(bytes(data))
+    assert info.file_size == 100
+    with pytest.raises(ToolError):
+        unpack_archive(archive, tmp_path / "out")
+
+
+def test_too_many_files_are_refused(tmp_path: Path) -> None:
+    members = {f"f{n}.txt": b"x" for n in range(6)}
+    with pytest.raises(ToolError, match="plus de 5 fichiers"):
+        unpack_archive(
+            make_zip(tmp_path / "m.zip", members), tmp_path / "o1", limits=Limits(files=5)
+        )
+    tar = make_tar(tmp_path / "m.tgz", [tar_member(name) for name in members], members)
+    with pytest.raises(ToolError, match="plus de 5 fichiers"):
+        unpack_archive(tar, tmp_path / "o2", limits=Limits(files=5))
+
+
+def test_nested_archives_stay_packed(tmp_path: Path) -> None:
+    inner = make_zip(tmp_path / "inner.zip", {"deep.py": b"1"})
+    archive = make_zip(tmp_path / "outer.zip", {"lib/inner.zip": inner.read_bytes()})
+    unpacked = unpack_archive(archive, tmp_path / "out")
+    assert unpacked.nested_archives == ["lib/inner.zip"]
+    assert not (tmp_path / "out" / "lib" / "deep.py").exists()
+    assert zipfile.is_zipfile(tmp_path / "out" / "lib" / "inner.zip")
+
+
+def test_a_file_that_is_not_an_archive_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "notes.zip"
+    path.write_text("just some text, not an archive\n")
+    with pytest.raises(ToolError, match="pas une archive"):
+        unpack_archive(path, tmp_path / "out")
