@@ -5,7 +5,9 @@ An address is refused when its scheme is not http or https, when it carries cred
 its host resolves to any address that is not globally routable (loopback, private ranges,
 link-local, carrier-grade NAT, multicast, reserved…), unless the host is on
 ``DLNUF_TOOLBOX_URL_ALLOWLIST`` (an operator's choice; tests list their loopback server there).
-Callers check every redirect again, and browsers check every request the page makes.
+Callers check every redirect again, and browsers check every request the page makes. Callers
+that hand the address to another program (git) pin the addresses checked here
+(``checked_addresses``), so that a second lookup cannot lead somewhere else (DNS rebinding).
 """
 
 import ipaddress
@@ -34,6 +36,15 @@ def _addresses(host: str, port: int) -> Iterable[str]:
 
 def check_public_url(url: str) -> str:
     """Return ``url`` when the toolbox may fetch it; raise AddressRefused otherwise."""
+    checked_addresses(url)
+    return url.strip()
+
+
+def checked_addresses(url: str) -> tuple[str, int, list[str]]:
+    """The host, port and addresses ``url`` resolves to, once checked (AddressRefused otherwise).
+
+    An allow-listed host is resolved too, so that its addresses can be pinned like the others.
+    """
     try:
         parts = urlsplit(url.strip())
         port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -46,9 +57,10 @@ def check_public_url(url: str) -> str:
     host = (parts.hostname or "").lower()
     if not host:
         raise AddressRefused("Cette adresse n'a pas de nom de serveur.")
+    addresses = sorted(_addresses(host, port))
     if host in allowed_hosts() or f"{host}:{port}" in allowed_hosts():
-        return url.strip()
-    for address in _addresses(host, port):
+        return host, port, addresses
+    for address in addresses:
         ip = ipaddress.ip_address(address.split("%")[0])
         if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
             ip = ip.ipv4_mapped
@@ -58,4 +70,4 @@ def check_public_url(url: str) -> str:
                 f"« {host} » désigne une adresse interne ({ip}) : la boîte à outils ne lit que des "
                 "adresses publiques."
             )
-    return url.strip()
+    return host, port, addresses

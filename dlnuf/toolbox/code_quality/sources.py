@@ -20,7 +20,12 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 from dlnuf.toolbox.jobs import ToolError
-from dlnuf.toolbox.netguard import AddressRefused, allowed_hosts, check_public_url
+from dlnuf.toolbox.netguard import (
+    AddressRefused,
+    allowed_hosts,
+    check_public_url,
+    checked_addresses,
+)
 
 CLONE_DEPTH = 50
 CLONE_TIMEOUT_SECONDS = 300
@@ -90,11 +95,20 @@ def _plain_http(url: str) -> bool:
     return urlsplit(url).scheme == "http" and _allow_listed(url)
 
 
-def clone_command(url: str, destination: Path) -> list[str]:
+def pinned_resolution(host: str, port: int, addresses: list[str]) -> str:
+    """git's (curl's) ``HOST:PORT:ADDRESS[,ADDRESS]`` entry that pins the checked addresses."""
+    listed = ",".join(f"[{address}]" if ":" in address else address for address in addresses)
+    return f"{host}:{port}:{listed}"
+
+
+def clone_command(url: str, destination: Path, *, pinned: str = "") -> list[str]:
     options = list(SAFE_GIT_OPTIONS)
     if _plain_http(url):
         # Loopback test servers and operator-listed mirrors only: checked by ``git_url``.
         options += ["-c", "protocol.http.allow=always"]
+    if pinned:
+        # git connects to the addresses checked a moment ago, not to a fresh lookup's answer.
+        options += ["-c", f"http.curloptResolve={pinned}"]
     return [
         git_program(),
         *options,
@@ -132,10 +146,14 @@ def clone_repository(
     """Shallow clone of ``url`` (checked again here) into ``destination``; ToolError on refusal,
     failure, timeout or when the clone grows beyond ``max_bytes``."""
     checked = git_url(url)
+    try:
+        pinned = pinned_resolution(*checked_addresses(checked))
+    except AddressRefused as error:
+        raise ToolError(str(error)) from error
     # Errors go to a file, not a pipe: a full pipe would block git while we wait for it.
     with tempfile.TemporaryFile() as errors:
         process = subprocess.Popen(  # noqa: S603 - fixed program, URL checked, no shell
-            clone_command(checked, destination),
+            clone_command(checked, destination, pinned=pinned),
             env=git_environment(allow_http=_plain_http(checked)),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,

@@ -63,7 +63,17 @@ def test_the_clone_command_closes_every_other_way_out(tmp_path: Path) -> None:
     ):
         assert option in joined
     assert "protocol.http.allow" not in joined
+    assert "curloptResolve" not in joined
     assert sources.git_environment()["GIT_ALLOW_PROTOCOL"] == "https"
+
+
+def test_the_clone_connects_only_to_the_addresses_checked(tmp_path: Path) -> None:
+    pinned = sources.pinned_resolution("forge.example.org", 443, ["185.24.184.1", "2001:db8::7"])
+    assert pinned == "forge.example.org:443:185.24.184.1,[2001:db8::7]"
+    command = sources.clone_command(
+        "https://forge.example.org/p.git", tmp_path / "d", pinned=pinned
+    )
+    assert f"http.curloptResolve={pinned}" in command
     assert sources.git_environment()["GIT_TERMINAL_PROMPT"] == "0"
 
 
@@ -191,3 +201,23 @@ def test_a_redirect_to_an_internal_address_is_not_followed(git_server: str, tmp_
 def test_a_clone_growing_beyond_the_limit_is_stopped(git_server: str, tmp_path: Path) -> None:
     with pytest.raises(ToolError, match="dépasse"):
         sources.clone_repository(f"{git_server}/projet.git", tmp_path / "clone", max_bytes=100)
+
+
+def test_git_connects_to_the_address_checked_not_to_a_second_lookup(
+    git_server: str, tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "depot.invalid" exists only for our own check (git's lookup of it would fail): the clone
+    # succeeds only because git is pinned to the address we checked.
+    port = git_server.rsplit(":", 1)[1]
+    settings.DLNUF_TOOLBOX_URL_ALLOWLIST = ["depot.invalid"]
+    real_getaddrinfo = socket.getaddrinfo
+
+    def resolve(host: str, port: int, *args: Any, **kwargs: Any) -> list[Any]:
+        if host == "depot.invalid":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+        return real_getaddrinfo(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    destination = tmp_path / "clone"
+    sources.clone_repository(f"http://depot.invalid:{port}/projet.git", destination)
+    assert (destination / "app" / "maths.py").exists()
