@@ -24,6 +24,7 @@ from dlnuf.support.models import (
     Priority,
     RequestState,
     SupportAttachment,
+    SupportRequest,
 )
 from dlnuf.support.selectors import first_answer_deadline
 from tests.support.factories import (
@@ -182,6 +183,29 @@ def test_the_board_lists_late_requests_first_with_counters(desk: BusyDesk) -> No
     assert "Échéance aujourd'hui" in page
     assert "courriel illisible à examiner" in page
     assert reverse("www:desk_inbound_mail") in page
+
+
+def test_the_board_is_paginated_and_keeps_its_filters(desk: BusyDesk, monkeypatch: Any) -> None:
+    from dlnuf.www.desk_views import views
+
+    monkeypatch.setattr(views, "BOARD_PAGE_SIZE", 2)
+    for _ in range(3):
+        SupportRequestFactory(priority=Priority.HIGH)
+    client = _client(EXPERT)
+    high = SupportRequest.objects.filter(priority=Priority.HIGH, state__in=["new", "qualified"])
+    first = client.get(reverse("www:desk"), {"priority": Priority.HIGH})
+    assert first.context["page_obj"].paginator.count == high.count()
+    assert len(first.context["rows"]) == 2
+    page = first.content.decode()
+    assert "page=2" in page
+    assert "priority=high" in page.split("page=2")[0].rsplit("href", 1)[1]
+    second = client.get(reverse("www:desk"), {"priority": Priority.HIGH, "page": 2})
+    assert second.context["page_obj"].number == 2
+    assert second.context["filtered"]
+    shown = {row.request.pk for row in [*first.context["rows"], *second.context["rows"]]}
+    assert len(shown) == 4
+    unfiltered_page = client.get(reverse("www:desk"), {"page": 2})
+    assert not unfiltered_page.context["filtered"]
 
 
 def test_the_board_filters_by_get(desk: BusyDesk) -> None:

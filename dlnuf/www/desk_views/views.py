@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -142,10 +143,18 @@ def _board_filters(form: BoardFilterForm) -> BoardFilters:
     )
 
 
+# Enough for a day's triage on one screen; the most urgent come first on page 1.
+BOARD_PAGE_SIZE = 50
+
+
 def desk(request: HttpRequest) -> HttpResponse:
     _desk_user(request)
-    form = BoardFilterForm(request.GET or None, experts=expert_choices())
-    rows = board_requests(_board_filters(form))
+    filters = request.GET.copy()
+    filters.pop("page", None)
+    form = BoardFilterForm(filters or None, experts=expert_choices())
+    page = Paginator(board_requests(_board_filters(form)), BOARD_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "www/desk/board.html",
@@ -153,8 +162,9 @@ def desk(request: HttpRequest) -> HttpResponse:
             "title": "Guichet : demandes à traiter",
             "breadcrumb_data": {"links": [], "current": "Guichet"},
             "form": form,
-            "filtered": bool(request.GET),
-            "rows": rows,
+            "filtered": bool(filters),
+            "rows": page.object_list,
+            "page_obj": page,
             "counters": board_counters(),
             "section": "board",
         },
