@@ -198,6 +198,10 @@ DLNUF_SUPPORT_IMAP_SSL = env.bool("DLNUF_SUPPORT_IMAP_SSL", default=True)
 DLNUF_SUPPORT_IMAP_USER = env.str("DLNUF_SUPPORT_IMAP_USER", default="")
 DLNUF_SUPPORT_IMAP_PASSWORD = env.str("DLNUF_SUPPORT_IMAP_PASSWORD", default="")
 DLNUF_SUPPORT_IMAP_FOLDER = env.str("DLNUF_SUPPORT_IMAP_FOLDER", default="INBOX")
+# Requests one client address may send through the public form in an hour.
+DLNUF_SUPPORT_FORM_SUBMISSIONS_PER_HOUR = env.int(
+    "DLNUF_SUPPORT_FORM_SUBMISSIONS_PER_HOUR", default=10
+)
 # Experience sharing: "minilm" (the offline embedding model, with lexical scoring blended in) or
 # "lexical" (TF-IDF only, for machines where the model cannot load).
 DLNUF_SIMILARITY_MODEL = env.str("DLNUF_SIMILARITY_MODEL", default="minilm")

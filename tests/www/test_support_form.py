@@ -39,7 +39,6 @@ from dlnuf.support.services import (
     support_request_qualify,
 )
 from dlnuf.support.tokens import follow_token
-from dlnuf.www.support_views import throttle
 from dlnuf.www.support_views.forms import HONEYPOT_FIELD, started_token
 
 pytestmark = pytest.mark.django_db
@@ -276,9 +275,9 @@ def test_an_old_or_forged_time_stamp_is_refused(
 
 
 def test_submissions_are_limited_per_client_address(
-    client: Client, monkeypatch: pytest.MonkeyPatch, media_root: Path
+    client: Client, settings: Any, media_root: Path
 ) -> None:
-    monkeypatch.setattr(throttle, "SUBMISSIONS_PER_CLIENT", 2)
+    settings.DLNUF_SUPPORT_FORM_SUBMISSIONS_PER_HOUR = 2
     assert post(client, form_data(subject="Première")).status_code == 302
     assert post(client, form_data(**{HONEYPOT_FIELD: "robot"})).status_code == 200
 
@@ -293,10 +292,8 @@ def test_submissions_are_limited_per_client_address(
     assert other.status_code == 302
 
 
-def test_form_errors_do_not_count_against_the_limit(
-    client: Client, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(throttle, "SUBMISSIONS_PER_CLIENT", 1)
+def test_form_errors_do_not_count_against_the_limit(client: Client, settings: Any) -> None:
+    settings.DLNUF_SUPPORT_FORM_SUBMISSIONS_PER_HOUR = 1
     for _ in range(3):
         assert post(client, form_data(subject="")).status_code == 200
 

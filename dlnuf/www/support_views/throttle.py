@@ -7,9 +7,9 @@ a form shown again for a typing mistake does not.
 
 import hashlib
 
+from django.conf import settings
 from django.core.cache import cache
 
-SUBMISSIONS_PER_CLIENT = 10
 WINDOW_SECONDS = 60 * 60
 _PREFIX = "dlnuf:support-form"
 
@@ -20,7 +20,7 @@ def _key(client_ip: str) -> str:
 
 
 def submissions_exhausted(*, client_ip: str) -> bool:
-    return int(cache.get(_key(client_ip)) or 0) >= SUBMISSIONS_PER_CLIENT
+    return int(cache.get(_key(client_ip)) or 0) >= settings.DLNUF_SUPPORT_FORM_SUBMISSIONS_PER_HOUR
 
 
 def submission_record(*, client_ip: str) -> None:
