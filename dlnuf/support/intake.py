@@ -577,6 +577,36 @@ def strip_quoted_reply(text: str) -> str:
         rest = [following for following in lines[end + 1 :] if following.strip()]
         if rest and all(following.lstrip().startswith(">") for following in rest):
             return "\n".join(lines[:index]).rstrip()
+    return _strip_header_block(text)
+
+
+_HEADER_FROM = re.compile(r"^\s*\*?(de|from)\s*\*?\s*:", re.IGNORECASE)
+_HEADER_SENT = re.compile(r"^\s*\*?(envoyé|sent|date)\s*\*?\s*:", re.IGNORECASE)
+_HEADER_SUBJECT = re.compile(r"^\s*\*?(objet|subject)\s*\*?\s*:", re.IGNORECASE)
+_SEPARATOR = re.compile(
+    r"^\s*(_{8,}|-{3,}\s*(original message|message d'origine)\s*-{3,})\s*$", re.I
+)
+
+
+def _strip_header_block(text: str) -> str:
+    """Drop the history Outlook-like clients append without ">": a « De : / Envoyé : / Objet : »
+    block (after an optional separator line) and everything below it. The raw message is kept in
+    ``InboundMail`` whatever is cut here."""
+    lines = text.split("\n")
+    for index, line in enumerate(lines):
+        if not _HEADER_FROM.match(line):
+            continue
+        block = lines[index + 1 : index + 6]
+        if any(_HEADER_SENT.match(item) for item in block) and any(
+            _HEADER_SUBJECT.match(item) for item in block
+        ):
+            start = index
+            while start > 0 and (
+                not lines[start - 1].strip() or _SEPARATOR.match(lines[start - 1])
+            ):
+                start -= 1
+            kept = "\n".join(lines[:start]).rstrip()
+            return kept or text
     return text
 
 

@@ -320,6 +320,27 @@ def test_text_is_preferred_to_html_and_odd_charsets_are_read() -> None:
     assert request.need == "Pièce justificative supprimée"
 
 
+def test_outlook_style_history_without_quote_marks_is_dropped() -> None:
+    outlook = (
+        "Voici le cahier des charges.\n\n"
+        "________________________________\n"
+        "De : Guichet DLNUF <guichet@dlnuf.local>\n"
+        "Envoyé : lundi 3 mars 2025 10:00\n"
+        "À : Agent <agent@mairie.fr>\n"
+        "Objet : [G-1A2B3C4D] Votre demande\n\n"
+        "Bonjour, pouvez-vous nous envoyer le cahier des charges ?"
+    )
+    assert strip_quoted_reply(outlook) == "Voici le cahier des charges."
+    english = "Done.\n-----Original Message-----\nFrom: a@b.fr\nSent: Monday\nSubject: x\n\nold"
+    assert strip_quoted_reply(english) == "Done."
+    # A message that only talks about a sender, with no header block, is kept whole.
+    plain = "De : la mairie, nous attendons l'objet du marché.\nMerci."
+    assert strip_quoted_reply(plain) == plain
+    # Nothing above the block: the message is kept rather than emptied.
+    only_history = "De : a@b.fr\nEnvoyé : lundi\nObjet : x\n\ntexte"
+    assert strip_quoted_reply(only_history) == only_history
+
+
 def test_quoted_history_is_dropped_only_when_it_is_plain() -> None:
     english = "Thanks.\n\nOn Mon, 3 Mar 2025 at 10:00, Guichet wrote:\n> Hello\n>\n> Bye"
     assert strip_quoted_reply(english) == "Thanks."
