@@ -59,9 +59,9 @@ bench: install
 		{ echo "wrk is required: apt-get install wrk"; exit 1; }
 	$(PY) bench/run.py
 
-# Re-takes the screenshots of docs/parcours.md by running the end-to-end journey test.
+# Re-takes the screenshots of docs/parcours.md by running the end-to-end journey tests.
 screenshots: install node_modules/.package-lock.json
-	DLNUF_SCREENSHOTS_DIR=docs/parcours $(VENV)/bin/pytest tests/www/test_journey.py
+	DLNUF_SCREENSHOTS_DIR=docs/parcours $(VENV)/bin/pytest tests/www/test_journey.py tests/www/test_guichet_journey.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
