@@ -6,6 +6,7 @@ are not fetched again, whatever their flags: a message someone opened in a mail 
 the intake ran is still taken in.
 """
 
+import base64
 import imaplib
 import logging
 import re
@@ -107,7 +108,30 @@ def _expect(response: tuple[str, Sequence[object]], message: str) -> None:
         raise MailboxError(f"{message} : {detail}" if detail else message)
 
 
+def mailbox_name(folder: str) -> str:
+    """``folder`` in IMAP's modified UTF-7 (RFC 3501, 5.1.3): a name such as « Guichet/Reçus »
+    travels as ``Guichet/Re&AOc-us``; plain ASCII is unchanged, and ``&`` becomes ``&-``."""
+    encoded: list[str] = []
+    pending: list[str] = []
+
+    def flush() -> None:
+        if pending:
+            raw = "".join(pending).encode("utf-16-be")
+            encoded.append("&" + base64.b64encode(raw).decode().rstrip("=").replace("/", ",") + "-")
+            pending.clear()
+
+    for char in folder:
+        if 0x20 <= ord(char) <= 0x7E:
+            flush()
+            encoded.append("&-" if char == "&" else char)
+        else:
+            pending.append(char)
+    flush()
+    return "".join(encoded)
+
+
 def _quoted(folder: str) -> str:
+    folder = mailbox_name(folder)
     escaped = folder.replace("\\", "\\\\").replace('"', '\\"')
     return f'"{escaped}"'
 

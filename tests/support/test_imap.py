@@ -4,6 +4,7 @@ real SMTP server: our acknowledgement leaves, the requester's answer comes back 
 import imaplib
 import io
 import re
+import uuid
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from dlnuf.support.imap import MailboxError, fetch_support_mail
+from dlnuf.support.imap import MailboxError, fetch_support_mail, mailbox_name
 from dlnuf.support.intake import Outcome, inbound_mail_store
 from dlnuf.support.models import Channel, InboundMail, MailStatus, MessageKind, SupportRequest
 from dlnuf.support.services import support_request_create
@@ -132,6 +133,31 @@ def test_the_mailbox_is_taken_in_once_flagged_seen_and_never_emptied(
     assert sorted(flags) == ["1", "2", "3"]
     assert all("\\Seen" in value for value in flags.values())
     assert not any("\\Deleted" in value for value in flags.values())
+
+
+def test_folder_names_travel_in_imaps_modified_utf7() -> None:
+    # RFC 3501, section 5.1.3, gives this example.
+    assert mailbox_name("~peter/mail/台北/日本語") == "~peter/mail/&U,BTFw-/&ZeVnLIqe-"
+    assert mailbox_name("Guichet/Reçus") == "Guichet/Re&AOc-us"
+    assert mailbox_name("R&D") == "R&-D"
+    assert mailbox_name("INBOX") == "INBOX"
+
+
+def test_a_folder_with_accents_is_read(
+    mail_server: MailServer, django_capture_on_commit_callbacks: Any
+) -> None:
+    folder = f"Demandes reçues {uuid.uuid4().hex[:6]}"
+    client = mail_server.client()
+    try:
+        status, _ = client.create(f'"{mailbox_name(folder)}"')
+        assert status == "OK"
+    finally:
+        client.logout()
+    deliver(mail_server, f'"{mailbox_name(folder)}"', a_mail("Bourses", "Statut boursier ?"))
+    with django_capture_on_commit_callbacks(execute=True):
+        summary = fetch(mail_server, folder)
+    assert summary.received == 1
+    assert SupportRequest.objects.get().subject == "Bourses"
 
 
 def test_a_message_stored_but_not_read_is_read_on_the_next_fetch(
