@@ -43,7 +43,8 @@ def check_public_url(url: str) -> str:
 def checked_addresses(url: str) -> tuple[str, int, list[str]]:
     """The host, port and addresses ``url`` resolves to, once checked (AddressRefused otherwise).
 
-    An allow-listed host is resolved too, so that its addresses can be pinned like the others.
+    An allow-listed host is resolved too, so that its addresses can be pinned like the others;
+    its list is empty when it does not resolve here.
     """
     try:
         parts = urlsplit(url.strip())
@@ -57,9 +58,14 @@ def checked_addresses(url: str) -> tuple[str, int, list[str]]:
     host = (parts.hostname or "").lower()
     if not host:
         raise AddressRefused("Cette adresse n'a pas de nom de serveur.")
-    addresses = sorted(_addresses(host, port))
     if host in allowed_hosts() or f"{host}:{port}" in allowed_hosts():
-        return host, port, addresses
+        # The operator vouches for this host: it is pinned when it resolves here, and left to
+        # the caller's own lookup otherwise (a test's made-up name, a mirror behind a proxy).
+        try:
+            return host, port, sorted(_addresses(host, port))
+        except AddressRefused:
+            return host, port, []
+    addresses = sorted(_addresses(host, port))
     for address in addresses:
         ip = ipaddress.ip_address(address.split("%")[0])
         if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:

@@ -95,3 +95,16 @@ def test_the_operators_allow_list_admits_a_loopback_test_server(settings) -> Non
     assert check_public_url("http://127.0.0.1:8123/page") == "http://127.0.0.1:8123/page"
     with pytest.raises(AddressRefused):
         check_public_url("http://localhost:8123/page")
+
+
+def test_allow_listed_hosts_are_pinned_when_they_resolve(settings, monkeypatch) -> None:
+    from dlnuf.toolbox.netguard import checked_addresses
+
+    settings.DLNUF_TOOLBOX_URL_ALLOWLIST = ["127.0.0.1", "miroir.interne"]
+    assert checked_addresses("http://127.0.0.1:8123/x") == ("127.0.0.1", 8123, ["127.0.0.1"])
+
+    def fail(*args: object, **kwargs: object) -> list[tuple]:
+        raise socket.gaierror("no such name")
+
+    monkeypatch.setattr(socket, "getaddrinfo", fail)
+    assert checked_addresses("https://miroir.interne/depot.git") == ("miroir.interne", 443, [])

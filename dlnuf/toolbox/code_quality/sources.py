@@ -96,7 +96,10 @@ def _plain_http(url: str) -> bool:
 
 
 def pinned_resolution(host: str, port: int, addresses: list[str]) -> str:
-    """git's (curl's) ``HOST:PORT:ADDRESS[,ADDRESS]`` entry that pins the checked addresses."""
+    """git's (curl's) ``HOST:PORT:ADDRESS[,ADDRESS]`` entry that pins the checked addresses
+    (empty when there is nothing to pin)."""
+    if not addresses:
+        return ""
     listed = ",".join(f"[{address}]" if ":" in address else address for address in addresses)
     return f"{host}:{port}:{listed}"
 

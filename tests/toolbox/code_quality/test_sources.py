@@ -70,6 +70,7 @@ def test_the_clone_command_closes_every_other_way_out(tmp_path: Path) -> None:
 def test_the_clone_connects_only_to_the_addresses_checked(tmp_path: Path) -> None:
     pinned = sources.pinned_resolution("forge.example.org", 443, ["185.24.184.1", "2001:db8::7"])
     assert pinned == "forge.example.org:443:185.24.184.1,[2001:db8::7]"
+    assert sources.pinned_resolution("miroir.interne", 443, []) == ""
     command = sources.clone_command(
         "https://forge.example.org/p.git", tmp_path / "d", pinned=pinned
     )
