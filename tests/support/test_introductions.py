@@ -31,7 +31,7 @@ from tests.support.factories import ExpertUserFactory, SupportRequestFactory, Us
 pytestmark = pytest.mark.django_db
 
 CaptureCommits = Callable[..., Any]
-REQUESTER_DETAILS = ("Claude Bernard", "claude.bernard@saint-aubin.fr")
+REQUESTER_DETAILS = ("Maxime Bernard", "maxime.bernard@saint-aubin.fr")
 PEER_DETAILS = ("Sacha Petit", "sacha.petit@montval.fr")
 
 
@@ -42,7 +42,7 @@ def request_() -> SupportRequest:
         requester_name=REQUESTER_DETAILS[0],
         requester_email=REQUESTER_DETAILS[1],
         subject="Tarif de la cantine selon les revenus",
-        context="Nous demandons l'avis d'imposition aux familles. Écrire à claude@perso.fr.",
+        context="Nous demandons l'avis d'imposition aux familles. Écrire à maxime@perso.fr.",
     )
 
 
@@ -94,7 +94,7 @@ def test_a_proposal_sends_each_side_its_own_link_and_no_contact_details(
         assert detail not in to_peer.body
     # Free text of either side loses its addresses and numbers.
     assert "06 12 34 56 78" not in to_requester.body
-    assert "claude@perso.fr" not in to_peer.body
+    assert "maxime@perso.fr" not in to_peer.body
     assert "x@y.fr" not in _all_mail()
     assert "[coordonnées retirées]" in to_requester.body
     for message, side in ((to_requester, Side.REQUESTER), (to_peer, Side.PEER)):
