@@ -2,6 +2,7 @@
 (KSLOC, function points or a detailed IFPUG count) and the COCOMO II ratings."""
 
 import copy
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
@@ -308,7 +309,7 @@ class CostingForm(PortalForm):
         }
 
 
-def initial_from_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
+def initial_from_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
     """The form's initial values for stored inputs (modify and recompute)."""
     estimate = inputs["estimate"]
     initial: dict[str, Any] = {

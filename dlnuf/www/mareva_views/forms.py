@@ -2,6 +2,7 @@
 scored criteria. Amounts are refused when negative; the grid follows the horizon chosen."""
 
 import copy
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -231,7 +232,7 @@ class MarevaForm(PortalForm):
         }
 
 
-def initial_from_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
+def initial_from_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
     """The form's initial values for stored inputs (modify and recompute, or the example)."""
     assumptions = inputs["assumptions"]
     initial: dict[str, Any] = {

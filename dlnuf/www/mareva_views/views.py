@@ -4,7 +4,7 @@ report, and its PDF. Results are computed at once and stored with the report."""
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -23,63 +23,36 @@ from dlnuf.toolbox.mareva.compute import (
     example_inputs,
 )
 from dlnuf.toolbox.models import ToolKind, ToolReport
-from dlnuf.toolbox.perms import can_attach_to_mission
-from dlnuf.toolbox.services import tool_report_create
 from dlnuf.www.mareva_views import charts
 from dlnuf.www.mareva_views.forms import MarevaForm, initial_from_inputs
 from dlnuf.www.toolbox_views.shared import (
+    QuickTool,
     attach_form_for,
     finished_report_pdf,
+    quick_tool_new,
     report_for,
-    signed_in_user,
     toolbox_breadcrumb,
 )
 
 TITLE = "Valeur du projet"
 
 
+QUICK_TOOL = QuickTool(
+    kind=ToolKind.MAREVA,
+    form_class=MarevaForm,
+    evaluate=evaluate,
+    input_error=MarevaInputError,
+    initial_from_inputs=initial_from_inputs,
+    template="www/toolbox/mareva/form.html",
+    title=TITLE,
+    page_title=f"{TITLE} : nouveau calcul",
+    example=example_inputs,
+)
+
+
 @require_http_methods(["GET", "POST"])
 def mareva_new(request: HttpRequest) -> HttpResponse:
-    user = signed_in_user(request)
-    can_attach = can_attach_to_mission(user)
-    if request.method == "POST":
-        form = MarevaForm(request.POST, can_attach=can_attach)
-        if form.is_valid():
-            inputs = form.to_inputs()
-            try:
-                results = evaluate(inputs)
-            except MarevaInputError as error:
-                form.add_error(None, str(error))
-            else:
-                report = tool_report_create(
-                    kind=ToolKind.MAREVA,
-                    actor=user,
-                    title=inputs["title"],
-                    inputs=inputs,
-                    results=results,
-                    mission=form.cleaned_data.get("mission"),
-                )
-                return redirect("www:mareva_report", pk=report.pk)
-    else:
-        initial: dict[str, Any] = {}
-        source = request.GET.get("depuis", "")
-        if source.isdigit():
-            earlier = report_for(request, int(source), ToolKind.MAREVA)
-            initial = initial_from_inputs(earlier.inputs)
-            if can_attach and earlier.mission_id:
-                initial["mission"] = earlier.mission_id
-        elif request.GET.get("exemple"):
-            initial = initial_from_inputs(example_inputs())
-        form = MarevaForm(initial=initial, can_attach=can_attach)
-    return render(
-        request,
-        "www/toolbox/mareva/form.html",
-        {
-            "title": f"{TITLE} : nouveau calcul",
-            "breadcrumb_data": toolbox_breadcrumb(TITLE),
-            "form": form,
-        },
-    )
+    return quick_tool_new(request, QUICK_TOOL)
 
 
 def report_context(report: ToolReport) -> dict[str, Any]:

@@ -1,14 +1,17 @@
 """What every tool's pages share: finding a report the person may read, its progress."""
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from dlnuf.organisations.models import User
-from dlnuf.toolbox.models import ReportStatus, ToolReport
+from dlnuf.toolbox.models import ReportStatus, ToolKind, ToolReport
 from dlnuf.toolbox.perms import can_attach_to_mission, can_read_report
+from dlnuf.toolbox.services import tool_report_create
 from dlnuf.www.toolbox_views.forms import MissionChoiceForm
 from dlnuf.www.toolbox_views.pdf import pdf_response
 
@@ -60,3 +63,63 @@ def finished_report_pdf(
     if report.status != ReportStatus.DONE:
         return redirect(report_route, pk=report.pk)
     return pdf_response(template, context, request, filename=filename)
+
+
+@dataclass(frozen=True)
+class QuickTool:
+    """A tool computed at once from a form: value and cost estimate review."""
+
+    kind: ToolKind
+    form_class: Any  # a PortalForm with ``can_attach`` and ``to_inputs()``
+    evaluate: Callable[[Mapping[str, Any]], dict[str, Any]]
+    input_error: type[Exception]
+    initial_from_inputs: Callable[[Mapping[str, Any]], dict[str, Any]]
+    template: str
+    title: str
+    page_title: str
+    example: Callable[[], dict[str, Any]] | None = None
+
+
+def quick_tool_new(request: HttpRequest, tool: QuickTool) -> HttpResponse:
+    """The form of a quick tool: computed and stored on success, shown again with the refusal
+    otherwise; prefilled from an earlier report (``?depuis=<pk>``) or the example (``?exemple``)."""
+    user = signed_in_user(request)
+    can_attach = can_attach_to_mission(user)
+    if request.method == "POST":
+        form = tool.form_class(request.POST, can_attach=can_attach)
+        if form.is_valid():
+            inputs = form.to_inputs()
+            try:
+                results = tool.evaluate(inputs)
+            except tool.input_error as error:
+                form.add_error(None, str(error))
+            else:
+                report = tool_report_create(
+                    kind=tool.kind,
+                    actor=user,
+                    title=inputs["title"],
+                    inputs=inputs,
+                    results=results,
+                    mission=form.cleaned_data.get("mission"),
+                )
+                return redirect(f"www:{tool.kind}_report", pk=report.pk)
+    else:
+        initial: dict[str, Any] = {}
+        source = request.GET.get("depuis", "")
+        if source.isdigit():
+            earlier = report_for(request, int(source), tool.kind)
+            initial = tool.initial_from_inputs(earlier.inputs)
+            if can_attach and earlier.mission_id:
+                initial["mission"] = earlier.mission_id
+        elif tool.example is not None and request.GET.get("exemple"):
+            initial = tool.initial_from_inputs(tool.example())
+        form = tool.form_class(initial=initial, can_attach=can_attach)
+    return render(
+        request,
+        tool.template,
+        {
+            "title": tool.page_title,
+            "breadcrumb_data": toolbox_breadcrumb(tool.title),
+            "form": form,
+        },
+    )
