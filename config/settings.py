@@ -5,7 +5,9 @@ journal keys live under ``var/`` and are created on first use. Production
 (``DLNUF_ENVIRONMENT=production``) has no secret defaults and refuses to start without them.
 """
 
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONCE, NONE, SELF
@@ -32,6 +34,9 @@ _PRODUCTION_SECRETS = (
     "ALLOWED_HOSTS",
     "DLNUF_JOURNAL_SIGNING_KEY",
     "DLNUF_JOURNAL_SUBJECT_SECRET",
+    # Rate limits, circuit breakers and sign-in throttles must be shared by every worker: each
+    # worker's own memory would multiply the limits by the number of workers.
+    "REDIS_URL",
 )
 if IS_PRODUCTION:
     missing = [name for name in _PRODUCTION_SECRETS if not env.str(name, default="")]
@@ -125,6 +130,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "organisations.User"
 
 REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL and urlsplit(REDIS_URL).scheme not in {"redis", "rediss", "unix"}:
+    raise ImproperlyConfigured(
+        "REDIS_URL must start with redis://, rediss:// or unix:// (the shared store of rate "
+        "limits, circuit breakers and sign-in throttles)."
+    )
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
@@ -263,10 +273,28 @@ LOGIN_REDIRECT_URL_FAILURE = "www:login"
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Follow links sent by e-mail carry a signed token in their path: no other site may see them.
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 if IS_PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("DLNUF_SSL_REDIRECT", default=True)
+    # Paths answered over plain HTTP too (regular expressions matched against the path without
+    # its leading "/"), such as a load balancer's health check. The sandbox is by default: the
+    # gateway reaches it on loopback (DLNUF_SANDBOX_URL), and it serves only published test data.
+    SECURE_REDIRECT_EXEMPT = env.list("DLNUF_SSL_REDIRECT_EXEMPT", default=[r"^sandbox/"])
+    SECURE_HSTS_SECONDS = env.int("DLNUF_HSTS_SECONDS", default=31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DLNUF_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("DLNUF_HSTS_PRELOAD", default=False)
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading writes the whole registrable domain, subdomains included, into browsers for
+        # years: the domain's owner decides it (DLNUF_HSTS_PRELOAD), not the application.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+    if DLNUF_TRUSTED_PROXY_COUNT > 0:
+        # Only a proxy of ours may say the client came over HTTPS: without one, this header
+        # would be the client's own word.
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {
     "version": 1,
@@ -297,6 +325,7 @@ DLNUF_API_PARTICULIER_TOKEN = env.str("DLNUF_API_PARTICULIER_TOKEN", default="")
 DLNUF_API_ENTREPRISE_URL = env.str("DLNUF_API_ENTREPRISE_URL", default="").rstrip("/")
 DLNUF_API_ENTREPRISE_TOKEN = env.str("DLNUF_API_ENTREPRISE_TOKEN", default="")
 DLNUF_PROVIDER_TIMEOUT_SECONDS = env.float("DLNUF_PROVIDER_TIMEOUT_SECONDS", default=10.0)
+DLNUF_PROVIDER_MAX_ANSWER_BYTES = env.int("DLNUF_PROVIDER_MAX_ANSWER_BYTES", default=2_097_152)
 DLNUF_BREAKER_FAILURE_THRESHOLD = env.int("DLNUF_BREAKER_FAILURE_THRESHOLD", default=5)
 DLNUF_BREAKER_RESET_SECONDS = env.float("DLNUF_BREAKER_RESET_SECONDS", default=30.0)
 DLNUF_RATE_LIMIT_PER_MINUTE = env.int("DLNUF_RATE_LIMIT_PER_MINUTE", default=1200)
@@ -314,6 +343,46 @@ DLNUF_JOURNAL_SIGNING_KEY = env.str("DLNUF_JOURNAL_SIGNING_KEY", default="") or 
 DLNUF_JOURNAL_SUBJECT_SECRET = env.str("DLNUF_JOURNAL_SUBJECT_SECRET", default="") or local_secret(
     VAR_DIR, "journal_subject_secret"
 )
+
+
+def _check_journal_key(name: str, value: str, *, exact: bool, requirement: str) -> None:
+    """Refuse to start with a key the journal would reject only at its first exchange.
+
+    The message gives the length, never the value: it is a secret.
+    """
+    source = name if env.str(name, default="") else f"{name} (read from {VAR_DIR})"
+    problem = ""
+    if not re.fullmatch(r"[0-9a-fA-F]*", value):
+        problem = "the value given has characters other than 0-9 and a-f"
+    elif len(value) % 2 or len(value) < 64 or (exact and len(value) != 64):
+        problem = f"the value given has {len(value)} characters"
+    if problem:
+        raise ImproperlyConfigured(
+            f"{source} must be {requirement}: {problem}. Generate one with "
+            "python -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+
+
+_check_journal_key(
+    "DLNUF_JOURNAL_SIGNING_KEY",
+    DLNUF_JOURNAL_SIGNING_KEY,
+    exact=True,
+    requirement=(
+        "exactly 64 hexadecimal characters (the 32-byte Ed25519 private key that signs the "
+        "journal's tree heads)"
+    ),
+)
+_check_journal_key(
+    "DLNUF_JOURNAL_SUBJECT_SECRET",
+    DLNUF_JOURNAL_SUBJECT_SECRET,
+    exact=False,
+    requirement=(
+        "an even number, at least 64, of hexadecimal characters (32 random bytes or more keying "
+        "the HMAC that hides people's identities in the journal, so that nobody can recompute "
+        "them by trying identities)"
+    ),
+)
+
 # Exchanges wait for their journal entry to be committed; concurrent entries share one commit.
 DLNUF_JOURNAL_BATCH_MAX = env.int("DLNUF_JOURNAL_BATCH_MAX", default=256)
 DLNUF_JOURNAL_BATCHING = env.bool("DLNUF_JOURNAL_BATCHING", default=True)

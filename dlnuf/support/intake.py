@@ -5,14 +5,23 @@ so that nothing received can be lost to a reading error. Reading a stored messag
 these outcomes, recorded on the ``InboundMail`` row:
 
 - a new request (status ``processed``, ``request`` set), acknowledged by e-mail;
-- a reply on an existing request, found by In-Reply-To / References, or by the request's
-  reference in the subject when the sender is the requester (``processed``, ``request`` set);
+- a reply on an existing request, found by In-Reply-To / References when the sender is the
+  requester or a member of the guichet's team, or by the request's reference in the subject when
+  the sender is the requester (``processed``, ``request`` set);
+- a new request linked to an existing one, when a message names that request's thread in its
+  headers but comes from someone else: a Message-ID seen in a forwarded or copied e-mail must not
+  let a stranger write into another administration's request (``processed``, the new
+  ``request`` set, its ``linked_request`` pointing at the other one);
 - a duplicate of a message already read, by Message-ID (``processed``, same ``request``);
 - an automatic message (auto-reply, delivery report, or a message sent from the guichet's own
   address): ``processed`` with the reason written in ``error`` and nothing created — least of all
   an acknowledgement, which is how mail loops start;
 - unreadable (no headers, no usable sender, or an error while reading): ``failed`` with the
   reason in ``error``; the raw message stays for the team to examine.
+
+Headers written with raw 8-bit bytes instead of RFC 2047 encoded words (common in old or
+misconfigured French mail software) are read as UTF-8 when they are valid UTF-8, otherwise as
+Windows-1252, the superset of Latin-1 that also holds « œ », « € » and typographic quotes.
 
 Reading is idempotent: a message is read only while its status is ``received``, under a row
 lock, so running the intake twice creates nothing twice.
@@ -26,12 +35,13 @@ from collections import Counter
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
-from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage, Message
 from email.parser import BytesHeaderParser, BytesParser
+from email.policy import EmailPolicy
 from email.utils import parseaddr
 from html.parser import HTMLParser
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -39,6 +49,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from dlnuf.organisations.models import User
 from dlnuf.support import emails
 from dlnuf.support.attachments import IncomingFile
 from dlnuf.support.models import (
@@ -49,6 +60,7 @@ from dlnuf.support.models import (
     SupportMessage,
     SupportRequest,
 )
+from dlnuf.support.perms import can_work_on_support
 from dlnuf.support.services import support_message_from_requester, support_request_create
 
 logger = logging.getLogger(__name__)
@@ -110,6 +122,40 @@ class IntakeSummary:
             f"{self.outcomes[outcome]} {label}" for outcome, label in OUTCOME_LABELS.items()
         ]
         return " ; ".join(parts)
+
+
+class _EightBitTolerantPolicy(EmailPolicy):
+    """The standard policy, except that raw 8-bit header bytes are decoded before parsing.
+
+    The standard policy keeps such bytes as surrogate escapes: structured headers then turn them
+    into U+FFFD, and the others carry them until writing to the database fails.
+    """
+
+    def header_fetch_parse(self, name: str, value: str) -> Any:
+        # Headers set by code arrive already parsed; only text read from the wire needs decoding.
+        if isinstance(value, str):
+            value = decode_8bit_header(value)
+        return super().header_fetch_parse(name, value)
+
+
+MAIL_POLICY = _EightBitTolerantPolicy()
+
+
+def decode_8bit_header(value: str) -> str:
+    """``value`` with the raw bytes the parser kept as surrogate escapes decoded as text."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raw = value.encode("utf-8", errors="surrogateescape")
+    else:
+        return value
+    for charset in ("utf-8", "cp1252"):
+        try:
+            return raw.decode(charset)
+        except UnicodeDecodeError:
+            continue
+    # Five bytes have no character in Windows-1252; Latin-1 gives every byte one.
+    return raw.decode("latin-1")
 
 
 class Unreadable(Exception):
@@ -174,7 +220,7 @@ def inbound_mail_process_pending(*, summary: IntakeSummary | None = None) -> Int
 
 def _message_id_of_headers(raw: bytes) -> str:
     try:
-        headers = BytesHeaderParser(policy=policy.default).parsebytes(raw)
+        headers = BytesHeaderParser(policy=MAIL_POLICY).parsebytes(raw)
         return _first_message_id(_header(headers, "Message-ID"))
     except Exception:  # storing must not depend on the headers being readable
         return ""
@@ -202,7 +248,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
     """Read what the intake needs from a raw RFC 5322 message; raises ``Unreadable``."""
     if not raw.strip():
         raise Unreadable("Message vide.")
-    message = BytesParser(policy=policy.default).parsebytes(raw)
+    message = BytesParser(policy=MAIL_POLICY).parsebytes(raw)
     if not isinstance(message, EmailMessage) or not message.keys():
         raise Unreadable("Aucun en-tête lisible : ce contenu n'est pas un courriel.")
     sender_email, sender_name = _sender(message)
@@ -269,7 +315,7 @@ def _file(mail: InboundMail) -> Outcome:
         _done(mail, request=None, note="Message envoyé depuis l'adresse du guichet : ignoré.")
         return Outcome.IGNORED
     thread = _thread_of(parsed)
-    if thread is not None:
+    if thread is not None and _may_join(thread, parsed.sender_email):
         support_message_from_requester(
             request=thread,
             body=parsed.body,
@@ -296,17 +342,45 @@ def _file(mail: InboundMail) -> Outcome:
             inbound_mail=mail,
             message_id=parsed.message_id,
         )
-    _done(
-        mail,
-        request=request,
-        note=(
+    notes = []
+    if thread is not None:
+        _link(request, to=thread, sender=parsed.sender_email)
+        notes.append(
+            f"Ce courriel répond au fil de la demande {thread.reference}, mais son expéditeur "
+            "n'en est ni le demandeur ni un membre de l'équipe : nouvelle demande ouverte, liée "
+            f"à {thread.reference}."
+        )
+    if flooding:
+        notes.append(
             "Accusé de réception non envoyé : cet expéditeur a déjà ouvert "
             f"{ACKNOWLEDGED_REQUESTS_PER_SENDER_PER_HOUR} demandes ou plus dans l'heure."
-            if flooding
-            else ""
+        )
+    _done(mail, request=request, note=" ".join(notes))
+    return Outcome.REQUEST
+
+
+def _may_join(thread: SupportRequest, sender: str) -> bool:
+    """Whether a message from ``sender`` may be added to ``thread``'s conversation."""
+    if sender.lower() == thread.requester_email.lower():
+        return True
+    member = User.objects.filter(email__iexact=sender, is_active=True).first()
+    return member is not None and can_work_on_support(member)
+
+
+def _link(request: SupportRequest, *, to: SupportRequest, sender: str) -> None:
+    """Point the new ``request`` at the one whose thread its first message answered, and tell
+    that request's team in its own thread."""
+    request.linked_request = to
+    request.save(update_fields=["linked_request"])
+    SupportMessage.objects.create(
+        request=to,
+        kind=MessageKind.NOTE,
+        body=(
+            f"{sender} a répondu au fil de cette demande sans en être le demandeur ni un membre "
+            f"de l'équipe : son message a ouvert la demande {request.reference}, liée à "
+            "celle-ci, et n'a pas été ajouté ici."
         ),
     )
-    return Outcome.REQUEST
 
 
 def _done(mail: InboundMail, *, request: SupportRequest | None, note: str = "") -> None:
@@ -340,7 +414,11 @@ def _earlier_copy(mail: InboundMail, message_id: str) -> InboundMail | None:
 
 
 def _thread_of(parsed: ParsedMail) -> SupportRequest | None:
-    """The request this message answers, or None for a new request."""
+    """The request this message answers, or None when it answers none.
+
+    Found by headers whoever the sender is (the caller decides whether the sender may join);
+    by the reference in the subject only for the requester.
+    """
     if parsed.thread_ids:
         by_thread = dict(
             SupportRequest.objects.filter(thread_message_id__in=parsed.thread_ids).values_list(

@@ -210,6 +210,16 @@ class SupportRequest(models.Model):
     # The Message-ID of the first e-mail of the thread (or of our acknowledgement for the form):
     # replies name it in In-Reply-To or References.
     thread_message_id = models.CharField(max_length=998, blank=True, db_index=True)
+    # Set when this request was opened by an e-mail that answered another request's thread but
+    # came from someone neither its requester nor the guichet's team: the team sees both sides.
+    linked_request = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="linked_requests",
+        verbose_name="demande liée",
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -1,7 +1,8 @@
 """Requests and replies by e-mail: stored raw first, then read; threads found by headers or by
-the reference in the subject; attachments; HTML; unreadable and automatic messages; duplicates;
-and the pipe delivery command."""
+the reference in the subject, joined only by the requester or the team; raw 8-bit headers;
+attachments; HTML; unreadable and automatic messages; duplicates; and the pipe delivery command."""
 
+import base64
 import io
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -13,6 +14,8 @@ from django.core import mail as outbox
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError
+from django.test import Client
+from django.urls import reverse
 
 from dlnuf.support import intake
 from dlnuf.support.intake import (
@@ -33,6 +36,7 @@ from dlnuf.support.models import (
     SupportRequest,
 )
 from dlnuf.support.services import support_request_create
+from tests.support.factories import AdministratorUserFactory, ExpertUserFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -253,7 +257,163 @@ def test_the_reference_in_the_subject_threads_only_mail_from_the_requester(
     assert SupportRequest.objects.get(requester_email="autre@paris.fr").pk != request.pk
 
 
+@pytest.mark.parametrize(
+    "member_factory",
+    [ExpertUserFactory, AdministratorUserFactory],
+    ids=["expert", "administrator"],
+)
+def test_a_team_member_joins_the_thread_by_its_headers(
+    member_factory: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    request = form_request(django_capture_on_commit_callbacks)
+    member = member_factory()
+
+    mail, outcome = receive(
+        raw_mail(
+            sender=f"Expert du guichet <{member.email.upper()}>",
+            subject="Re: Votre demande",
+            body="Je transmets le contact de la CNAF.",
+            headers={"In-Reply-To": request.thread_message_id},
+        )
+    )
+
+    assert outcome == Outcome.REPLY
+    assert mail.request == request
+    assert request.messages.filter(body="Je transmets le contact de la CNAF.").exists()
+    assert SupportRequest.objects.count() == 1
+
+
+def test_a_stranger_naming_a_thread_opens_a_new_request_linked_to_it(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    request = form_request(django_capture_on_commit_callbacks)
+    outbox.outbox.clear()
+    # A person of the portal without a guichet role is a stranger to the request too.
+    stranger = UserFactory(email="agent.paris@paris.fr")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        mail, outcome = receive(
+            raw_mail(
+                sender=f"Agent de Paris <{stranger.email}>",
+                subject="Re: Votre demande est bien reçue",
+                body="Nous avons le même besoin à Paris.",
+                message_id="<intrus@paris.fr>",
+                headers={
+                    "In-Reply-To": request.thread_message_id,
+                    "References": request.thread_message_id,
+                },
+            )
+        )
+
+    assert outcome == Outcome.REQUEST
+    opened = SupportRequest.objects.get(requester_email=stranger.email)
+    assert opened.pk != request.pk
+    assert opened.linked_request == request
+    assert opened.need == "Nous avons le même besoin à Paris."
+    assert opened.thread_message_id == "<intrus@paris.fr>"
+    assert mail.request == opened
+    assert f"répond au fil de la demande {request.reference}" in mail.error
+    assert not request.messages.filter(body__contains="même besoin").exists()
+    note = request.messages.get(kind=MessageKind.NOTE)
+    assert stranger.email in note.body
+    assert opened.reference in note.body
+    # Only the stranger is acknowledged, in their own thread; the requester learns nothing.
+    (acknowledgement,) = outbox.outbox
+    assert acknowledgement.to == [stranger.email]
+    assert acknowledgement.extra_headers["In-Reply-To"] == "<intrus@paris.fr>"
+
+    # The stranger's next reply goes to their own request, not to the one they first named.
+    _, follow_up = receive(
+        raw_mail(
+            sender=stranger.email,
+            subject="Re: Votre demande",
+            body="Précision : 2 000 familles.",
+            headers={"In-Reply-To": "<intrus@paris.fr>"},
+        )
+    )
+    assert follow_up == Outcome.REPLY
+    assert opened.messages.filter(body="Précision : 2 000 familles.").exists()
+
+
+def test_the_desk_shows_the_link_on_both_requests(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    request = form_request(django_capture_on_commit_callbacks)
+    receive(
+        raw_mail(
+            sender="inconnu@ailleurs.fr",
+            headers={"In-Reply-To": request.thread_message_id},
+        )
+    )
+    opened = SupportRequest.objects.get(requester_email="inconnu@ailleurs.fr")
+    client = Client()
+    client.force_login(ExpertUserFactory())
+
+    original_page = client.get(reverse("www:desk_request", kwargs={"pk": request.pk}))
+    opened_page = client.get(reverse("www:desk_request", kwargs={"pk": opened.pk}))
+
+    opened_url = reverse("www:desk_request", kwargs={"pk": opened.pk})
+    original_url = reverse("www:desk_request", kwargs={"pk": request.pk})
+    assert original_page.status_code == opened_page.status_code == 200
+    assert "Demandes liées" in original_page.text
+    assert f'<a href="{opened_url}">{opened.reference}</a>' in original_page.text
+    assert "Demande liée" in opened_page.text
+    assert f'<a href="{original_url}">{request.reference}</a>' in opened_page.text
+
+
 # --- content -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("charset", "name", "subject"),
+    [
+        ("latin-1", "Hélène Müller", "Accès aux données de l'élève à Sète"),
+        ("cp1252", "Benoît Lœuillet", "Mise en œuvre – coût estimé 3 000 €"),
+        ("utf-8", "Benoît Lœuillet", "Mise en œuvre – coût estimé 3 000 €"),
+    ],
+)
+def test_raw_8bit_headers_are_read_and_the_request_created(
+    charset: str, name: str, subject: str, django_capture_on_commit_callbacks: Any
+) -> None:
+    # Headers written with raw bytes, not RFC 2047 encoded words, as old mail software does.
+    raw = (
+        f'From: "{name}" <agent@sete.fr>\r\n'
+        "To: guichet@dlnuf.local\r\n"
+        f"Subject: {subject}\r\n"
+        "Message-ID: <huit-bits@sete.fr>\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n"
+        "\r\n"
+        "Bonjour, pouvez-vous nous aider ?\r\n"
+    ).encode(charset)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        mail, outcome = receive(raw)
+
+    assert outcome == Outcome.REQUEST, mail.error
+    request = SupportRequest.objects.get()
+    assert (request.requester_name, request.requester_email) == (name, "agent@sete.fr")
+    assert request.subject == subject
+    assert mail.message_id == "<huit-bits@sete.fr>"
+    (acknowledgement,) = outbox.outbox
+    assert acknowledgement.to == ["agent@sete.fr"]
+    assert f"« {subject} »" in acknowledgement.body
+
+
+def test_an_8bit_attachment_name_is_read() -> None:
+    raw = (
+        b"From: agent@sete.fr\r\nSubject: Annexe\r\nMessage-ID: <annexe@sete.fr>\r\n"
+        b"MIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="limite"\r\n\r\n'
+        b"--limite\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nCi-joint.\r\n"
+        b"--limite\r\nContent-Type: application/pdf\r\n"
+        b'Content-Disposition: attachment; filename="d\xe9lib\xe9ration.pdf"\r\n'
+        b"Content-Transfer-Encoding: base64\r\n\r\n" + base64.b64encode(PDF) + b"\r\n--limite--\r\n"
+    )
+
+    _, outcome = receive(raw)
+
+    assert outcome == Outcome.REQUEST
+    assert SupportAttachment.objects.get().original_name == "délibération.pdf"
 
 
 def test_attachments_are_kept_and_refused_ones_noted() -> None:
