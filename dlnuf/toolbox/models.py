@@ -6,6 +6,7 @@ the report's page can show how far they are. A report may be attached to a missi
 """
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator
@@ -26,6 +27,10 @@ class ReportStatus(models.TextChoices):
     RUNNING = "running", "En cours"
     DONE = "done", "Terminé"
     FAILED = "failed", "Échec"
+
+
+# A background run still pending after this long was taken by no worker: its page says so.
+UNCLAIMED_AFTER = timedelta(minutes=2)
 
 
 def _source_upload_path(instance: models.Model, filename: str) -> str:
@@ -73,3 +78,18 @@ class ToolReport(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in {ReportStatus.DONE, ReportStatus.FAILED}
+
+    @property
+    def unclaimed_notice(self) -> str:
+        """Why a background run has not started, once it has waited too long; "" otherwise."""
+        if self.status != ReportStatus.PENDING:
+            return ""
+        waited = timezone.now() - self.created_at
+        if waited < UNCLAIMED_AFTER:
+            return ""
+        minutes = int(waited.total_seconds() // 60)
+        return (
+            f"Aucun exécuteur n'a pris cette analyse depuis {minutes} minutes : l'exécuteur des "
+            "analyses (manage.py db_worker) est-il démarré ? Si le problème persiste, prévenez "
+            "l'administrateur du service."
+        )

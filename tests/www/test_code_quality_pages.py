@@ -2,6 +2,7 @@
 PDF, and a whole run from an uploaded archive."""
 
 import io
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -183,3 +184,42 @@ def test_the_pdf_renders(client: Client, tmp_path: Path) -> None:
     assert "Portail" in text
     assert "router" in text
     assert FAKE_AWS_KEY not in text
+
+
+def test_a_huge_report_is_drawn_bounded_on_the_page_and_in_the_pdf(
+    client: Client, tmp_path: Path
+) -> None:
+    owner = UserFactory()
+    report = finished_report(owner, bad_repository(tmp_path / "bad"))
+    # As stored by a report of a tar of 60 000 links and a manifest of 100 000 dependencies.
+    results = report.results
+    results["source"]["skipped"] = [f"d{n} (lien symbolique, ignoré)" for n in range(60_000)]
+    results["dependencies"]["manifests"] = [
+        {
+            "path": "package.json",
+            "components": [
+                {"name": f"paquet-{n}", "version": "1.0.0", "ecosystem": "npm"}
+                for n in range(100_000)
+            ],
+        }
+    ]
+    results["secrets"]["env_files"] = [f"module-{n}/.env" for n in range(5_000)]
+    report.results = results
+    report.save()
+    client.force_login(owner)
+
+    page = client.get(reverse("www:code_quality_report", args=[report.pk])).content.decode()
+    assert "et 59900 autres éléments ignorés" in page
+    assert "Et 99900 autres composants" in page
+    assert "et 4900 autres." in page
+    assert "paquet-99" in page
+    assert "paquet-100<" not in page
+    assert len(page) < 300_000
+
+    started = time.monotonic()
+    response = client.get(reverse("www:code_quality_pdf", args=[report.pk]))
+    elapsed = time.monotonic() - started
+    rendered = render_pdf(response.content)
+    assert "et 59900 autres éléments ignorés" in " ".join(rendered.text.split())
+    assert rendered.pages < 40
+    assert elapsed < 60

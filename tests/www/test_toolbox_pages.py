@@ -1,9 +1,13 @@
 """The toolbox's own pages: the index of tools and reports, the progress of a run, attaching a
 report to a mission."""
 
+import html
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from dlnuf.toolbox.models import ReportStatus, ToolKind, ToolReport
 from tests.support.factories import ExpertUserFactory, MissionFactory, UserFactory
@@ -51,6 +55,7 @@ def test_the_progress_of_a_run_is_read_by_its_owner_only(client: Client) -> None
         "progress": 35,
         "message": "Mesure de la complexité",
         "finished": False,
+        "notice": "",
     }
     client.force_login(UserFactory())
     assert client.get(url).status_code == 404
@@ -93,3 +98,28 @@ def test_pdf_reports_read_our_static_files_and_nothing_from_the_network() -> Non
     ):
         with pytest.raises(URLFetchingError):
             _local_static_only(url)
+
+
+def test_a_run_no_worker_took_says_why_it_waits(client: Client) -> None:
+    owner = UserFactory()
+    fresh = _report(owner, status=ReportStatus.PENDING)
+    stale = _report(
+        owner,
+        status=ReportStatus.PENDING,
+        created_at=timezone.now() - timedelta(minutes=7, seconds=10),
+    )
+    client.force_login(owner)
+    notice = (
+        "Aucun exécuteur n'a pris cette analyse depuis 7 minutes : l'exécuteur des analyses "
+        "(manage.py db_worker) est-il démarré ?"
+    )
+
+    state = client.get(reverse("www:toolbox_report_status", args=[stale.pk])).json()
+    assert state["notice"].startswith(notice)
+    page = client.get(reverse("www:code_quality_report", args=[stale.pk])).content.decode()
+    assert notice in html.unescape(page)
+
+    # Just enqueued: nothing to worry about yet.
+    assert client.get(reverse("www:toolbox_report_status", args=[fresh.pk])).json()["notice"] == ""
+    page = client.get(reverse("www:code_quality_report", args=[fresh.pk])).content.decode()
+    assert "Aucun exécuteur" not in page

@@ -31,6 +31,10 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-component-update",
     "--disable-sync",
+    # WebRTC would let an audited page send UDP (STUN) to any address, internal ones included,
+    # outside the request guard; with no proxy configured this leaves it no UDP at all.
+    # (Chromium 156 honours this switch; "--force-webrtc-ip-handling-policy" it ignores.)
+    "--webrtc-ip-handling-policy=disable_non_proxied_udp",
 ]
 PAGE_TIMEOUT_MS = 30_000
 SETTLE_TIMEOUT_MS = 5_000
@@ -162,24 +166,30 @@ def _audit_page(page: Any, guard: RequestGuard, sample: SamplePage) -> tuple[dic
     return page_result(sample, page.url, page.title(), axe), str(axe["version"])
 
 
+def launch_browser(playwright: Any, executable: str) -> Any:
+    """Headless Chromium as every audit runs it (see CHROMIUM_ARGS)."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    try:
+        return playwright.chromium.launch(
+            executable_path=executable, args=CHROMIUM_ARGS, headless=True
+        )
+    except PlaywrightError as error:
+        raise BrowserUnavailable(
+            "Le navigateur Chromium n'a pas pu démarrer : l'audit automatique n'a pas été "
+            "réalisé. Réessayez plus tard ou prévenez l'administrateur du service."
+        ) from error
+
+
 def _run_browser(
     pages: list[SamplePage], executable: str, done: Callable[[int, SamplePage], None]
 ) -> AuditRun:
-    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
     run = AuditRun()
     guard = RequestGuard()
     with sync_playwright() as playwright:
-        try:
-            browser = playwright.chromium.launch(
-                executable_path=executable, args=CHROMIUM_ARGS, headless=True
-            )
-        except PlaywrightError as error:
-            raise BrowserUnavailable(
-                "Le navigateur Chromium n'a pas pu démarrer : l'audit automatique n'a pas été "
-                "réalisé. Réessayez plus tard ou prévenez l'administrateur du service."
-            ) from error
+        browser = launch_browser(playwright, executable)
         try:
             run.browser_version = f"Chromium {browser.version}"
             context = browser.new_context(

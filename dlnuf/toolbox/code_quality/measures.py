@@ -317,6 +317,13 @@ def tests_summary(measures: CodeMeasures) -> dict[str, Any]:
 # --- Dependency manifests -------------------------------------------------------------------------
 
 
+# What a report keeps of the dependencies' detail, and of other lists a tree can make endless.
+MAX_STORED_COMPONENTS = 500
+MAX_STORED_MANIFESTS = 100
+MAX_STORED_PATHS = 200
+MAX_STORED_TEXT = 200
+
+
 def dependencies_summary(root: Path, *, today: date | None = None) -> dict[str, Any]:
     """Manifests and the components they declare, read by the technology review's parsers, with
     each component's end of life from the same snapshot (the technology review tool adds the
@@ -337,8 +344,8 @@ def dependencies_summary(root: Path, *, today: date | None = None) -> dict[str, 
         by_manifest.setdefault(component.manifest, []).append(
             {
                 "ecosystem": component.ecosystem,
-                "name": component.name,
-                "version": component.version,
+                "name": component.name[:MAX_STORED_TEXT],
+                "version": component.version[:MAX_STORED_TEXT],
                 "resolved": component.resolved,
                 "dev": component.dev,
                 "eol_status": life["eol_status"],
@@ -347,10 +354,10 @@ def dependencies_summary(root: Path, *, today: date | None = None) -> dict[str, 
         )
     every = scan.components
     unpinned = sum(1 for component in every if not component.resolved)
+    stored, left_out = _keep_first_components(by_manifest)
     return {
-        "manifests": [
-            {"path": path, "components": components} for path, components in by_manifest.items()
-        ],
+        "manifests": stored,
+        "components_left_out": left_out,
         "components": len(every),
         "unpinned": unpinned,
         "unpinned_share": round(100 * unpinned / len(every), 1) if every else 0.0,
@@ -360,6 +367,24 @@ def dependencies_summary(root: Path, *, today: date | None = None) -> dict[str, 
         "data_date": catalogues.eol_date,
         "warnings": scan.warnings[:20],
     }
+
+
+def _keep_first_components(
+    by_manifest: dict[str, list[dict[str, Any]]],
+) -> tuple[list[dict[str, Any]], int]:
+    """The manifests with the first MAX_STORED_COMPONENTS components in all, and how many were
+    left out: the figures above count them all, the report keeps a readable sample."""
+    remaining = MAX_STORED_COMPONENTS
+    stored = []
+    left_out = 0
+    for path, components in list(by_manifest.items())[:MAX_STORED_MANIFESTS]:
+        kept = components[:remaining]
+        left_out += len(components) - len(kept)
+        remaining -= len(kept)
+        stored.append({"path": path, "components": kept})
+    for components in list(by_manifest.values())[MAX_STORED_MANIFESTS:]:
+        left_out += len(components)
+    return stored, left_out
 
 
 # --- Licence -----------------------------------------------------------------------------------
@@ -396,6 +421,8 @@ def licence_summary(root: Path) -> dict[str, Any]:
         if entry.is_file() and not entry.is_symlink() and LICENCE_FILE.match(entry.name):
             text = read_text(entry) or ""
             found.append({"file": entry.name, "spdx": detect_licence(text[:200_000])})
+            if len(found) == MAX_STORED_PATHS:
+                break
     recognised = sorted({item["spdx"] for item in found if item["spdx"]})
     return {"files": found, "licences": recognised}
 
@@ -447,12 +474,15 @@ def mask(value: str) -> str:
 
 def scan_secrets(root: Path, paths: list[str]) -> dict[str, Any]:
     findings: list[dict[str, Any]] = []
-    env_files = []
+    env_files: list[str] = []
     for path in paths:
         name = PurePosixPath(path).name
         if name == ".env" or (
-            name.startswith(".env.")
-            and not name.endswith((".example", ".sample", ".dist", ".template"))
+            (
+                name.startswith(".env.")
+                and not name.endswith((".example", ".sample", ".dist", ".template"))
+            )
+            and len(env_files) < MAX_STORED_PATHS
         ):
             env_files.append(path)
         suffix = PurePosixPath(path).suffix.lower()

@@ -31,25 +31,30 @@ def run(report: ToolReport, progress: Progress) -> dict[str, Any]:
             progress(2, "Clonage du dépôt")
             root = workdir / "depot"
             sources.clone_repository(str(inputs.get("url", "")), root)
-            described = {"kind": SOURCE_GIT, "label": str(inputs.get("url", ""))}
-            skipped: list[str] = []
-            nested: list[str] = []
+            described: dict[str, Any] = {"kind": SOURCE_GIT, "label": str(inputs.get("url", ""))}
         elif source == SOURCE_LOCAL:
             progress(2, "Lecture du dossier")
             root = sources.resolve_local(str(inputs.get("path", "")))
             described = {"kind": SOURCE_LOCAL, "label": root.name}
-            skipped, nested = [], []
         elif source == SOURCE_ARCHIVE:
             progress(2, "Décompression de l'archive")
             root = workdir / "archive"
             root.mkdir()
             unpacked = _unpack_uploaded(report, workdir, root)
-            described = {"kind": SOURCE_ARCHIVE, "label": report.source_name}
-            skipped, nested = unpacked.skipped, unpacked.nested_archives
+            described = {
+                "kind": SOURCE_ARCHIVE,
+                "label": report.source_name,
+                "skipped": unpacked.skipped,
+                "skipped_more": unpacked.skipped_more,
+                "nested_archives": unpacked.nested_archives,
+                "nested_archives_more": unpacked.nested_archives_more,
+            }
         else:
             raise ToolError("Source du code inconnue : relancez l'analyse depuis le formulaire.")
-        results = analyse(root, progress)
-        results["source"] = {**described, "skipped": skipped, "nested_archives": nested}
+        # Git is run only on a clone made here: the .git of a directory or of an archive could
+        # borrow objects or configuration from anywhere on the server.
+        results = analyse(root, progress, cloned=source == SOURCE_GIT)
+        results["source"] = {"skipped": [], "nested_archives": [], **described}
         return results
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -65,8 +70,9 @@ def _unpack_uploaded(report: ToolReport, workdir: Path, root: Path) -> Any:
     return unpack_archive(copy, root)
 
 
-def analyse(root: Path, progress: Progress) -> dict[str, Any]:
-    """Every measure of the tree at ``root``, its grades and its places to fix first."""
+def analyse(root: Path, progress: Progress, *, cloned: bool = False) -> dict[str, Any]:
+    """Every measure of the tree at ``root``, its grades and its places to fix first; the Git
+    activity only when ``root`` is a clone this tool made (``cloned``)."""
     progress(5, "Inventaire des fichiers")
     every_path = [relative for relative, _ in measures.walk(root)]
     files = measures.source_files(root)
@@ -89,7 +95,7 @@ def analyse(root: Path, progress: Progress) -> dict[str, Any]:
     secrets = measures.scan_secrets(root, every_path)
     progress(93, "Dépendances, licence et activité")
     dependencies = measures.dependencies_summary(root)
-    activity = sources.git_activity(root)
+    activity = sources.git_activity(root) if cloned else None
     results: dict[str, Any] = {
         "size": {
             "files": code.files,

@@ -260,8 +260,16 @@ class Activity:
 
 
 def git_activity(repository: Path, *, now: datetime | None = None) -> Activity | None:
-    """Commits and authors of the fetched history, or None when ``repository`` is not a clone."""
-    if not (repository / ".git").is_dir():
+    """Commits and authors of the fetched history, or None when ``repository`` is not a clone.
+
+    Call it only on a clone made by ``clone_repository``: a ``.git`` from elsewhere may point at
+    other repositories of the server. Even then git is kept inside the clone: its directory is
+    named explicitly, the search for a repository stops at the clone's parent, and a clone that
+    borrows objects from elsewhere (``objects/info/alternates``) is not read at all."""
+    git_directory = repository / ".git"
+    if not git_directory.is_dir() or git_directory.is_symlink():
+        return None
+    if (git_directory / "objects" / "info" / "alternates").exists():
         return None
     now = now or datetime.now(UTC)
     try:
@@ -277,7 +285,13 @@ def git_activity(repository: Path, *, now: datetime | None = None) -> Activity |
                 "--format=%aE%x09%cI",
             ],
             cwd=repository,
-            env=git_environment(),
+            env={
+                **git_environment(),
+                "GIT_DIR": str(git_directory),
+                "GIT_WORK_TREE": str(repository),
+                "GIT_CEILING_DIRECTORIES": str(repository.parent),
+                "GIT_NO_REPLACE_OBJECTS": "1",
+            },
             capture_output=True,
             timeout=60,
             check=False,

@@ -372,7 +372,65 @@ def _text(element: ET.Element | None, path: str) -> str:
     return (found.text or "").strip() if found is not None else ""
 
 
-def _parse_pom(text: str, manifest: str) -> list[Component]:
+_PROPERTY_REFERENCE = re.compile(r"\$\{([^}]+)\}")
+# A version, group or artifact is a few dozen characters; properties referring to properties
+# can double the length at each level, so expansion stops at these bounds.
+MAX_EXPANDED_CHARS = 256
+MAX_EXPANSION_DEPTH = 10
+
+
+class _ExpansionTooLong(Exception):
+    pass
+
+
+class _PropertyExpander:
+    """Maven's ``${property}`` expansion, bounded in depth and length: a value that would grow
+    beyond MAX_EXPANDED_CHARS is kept as written (unresolved) and noted."""
+
+    def __init__(self, properties: dict[str, str], manifest: str) -> None:
+        self.properties = properties
+        self.manifest = manifest
+        self.notes: list[str] = []
+
+    def __call__(self, value: str) -> str:
+        written = value
+        try:
+            for _ in range(MAX_EXPANSION_DEPTH):
+                expanded = self._substitute_once(value)
+                if expanded == value:
+                    break
+                value = expanded
+        except _ExpansionTooLong:
+            note = (
+                f"{self.manifest} : la valeur « {written[:60]} » dépasse {MAX_EXPANDED_CHARS} "
+                "caractères une fois ses propriétés remplacées ; elle est laissée non résolue."
+            )
+            if note not in self.notes:
+                self.notes.append(note)
+            return written
+        return value
+
+    def _substitute_once(self, value: str) -> str:
+        pieces: list[str] = []
+        length = 0
+        position = 0
+        for match in _PROPERTY_REFERENCE.finditer(value):
+            for piece in (
+                value[position : match.start()],
+                self.properties.get(match.group(1), match.group(0)),
+            ):
+                length += len(piece)
+                if length > MAX_EXPANDED_CHARS:
+                    raise _ExpansionTooLong
+                pieces.append(piece)
+            position = match.end()
+        pieces.append(value[position:])
+        if length + len(value) - position > MAX_EXPANDED_CHARS:
+            raise _ExpansionTooLong
+        return "".join(pieces)
+
+
+def _parse_pom(text: str, manifest: str) -> tuple[list[Component], list[str]]:
     root = _xml_root(text)
     properties: dict[str, str] = {}
     props = root.find("properties")
@@ -391,16 +449,7 @@ def _parse_pom(text: str, manifest: str) -> list[Component]:
             "parent.version": parent_version,
         }
     )
-
-    def expand(value: str) -> str:
-        for _ in range(10):
-            expanded = re.sub(
-                r"\$\{([^}]+)\}", lambda m: properties.get(m.group(1), m.group(0)), value
-            )
-            if expanded == value:
-                break
-            value = expanded
-        return value
+    expand = _PropertyExpander(properties, manifest)
 
     components: list[Component] = []
     if parent is not None and _text(parent, "artifactId"):
@@ -440,7 +489,7 @@ def _parse_pom(text: str, manifest: str) -> list[Component]:
                 _text(dependency, "scope") in {"test", "provided"},
             )
         )
-    return components
+    return components, expand.notes
 
 
 _GRADLE_DEP = re.compile(
@@ -702,7 +751,6 @@ _PARSERS: dict[str, Callable[[str, str], list[Component]]] = {
     "requirements": _parse_requirements,
     "pyproject": _parse_pyproject,
     "package_json": _parse_package_json,
-    "pom": _parse_pom,
     "gradle": _parse_gradle,
     "composer": _parse_composer,
     "gemfile": _parse_gemfile,
@@ -717,6 +765,12 @@ _PARSERS: dict[str, Callable[[str, str], list[Component]]] = {
 }
 
 
+# Parsers that may read a manifest only in part, saying so in French.
+_PARSERS_WITH_NOTES: dict[str, Callable[[str, str], tuple[list[Component], list[str]]]] = {
+    "pom": _parse_pom,
+}
+
+
 def read_manifest(manifest: str, text: str) -> tuple[list[Component], list[str]]:
     """Components of one manifest (``manifest`` is its relative path) and warnings in French."""
     path = PurePosixPath(manifest)
@@ -724,6 +778,8 @@ def read_manifest(manifest: str, text: str) -> tuple[list[Component], list[str]]
     if kind is None:
         return [], [f"{manifest} : ce type de fichier n'est pas reconnu."]
     try:
+        if kind in _PARSERS_WITH_NOTES:
+            return _PARSERS_WITH_NOTES[kind](text, manifest)
         return _PARSERS[kind](text, manifest), []
     except _Malformed as error:
         return [], [f"{manifest} : fichier illisible, ignoré — {error}."]

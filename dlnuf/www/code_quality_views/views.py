@@ -14,7 +14,9 @@ from dlnuf.toolbox.services import tool_report_create
 from dlnuf.www.code_quality_views.forms import CodeQualityForm
 from dlnuf.www.guichet_reporting_views.charts import horizontal_chart
 from dlnuf.www.toolbox_views.shared import (
+    MAX_ROWS,
     attach_form_for,
+    bounded,
     finished_report_pdf,
     report_for,
     signed_in_user,
@@ -56,8 +58,35 @@ def _default_title(form: CodeQualityForm) -> str:
     return str(data["path"]).rstrip("/").rsplit("/", 1)[-1]
 
 
+def _dependencies_to_show(dependencies: dict[str, Any]) -> dict[str, Any]:
+    """The manifests' tables hold MAX_ROWS components in all, not MAX_ROWS each."""
+    remaining = MAX_ROWS
+    manifests = []
+    stored_left_out = dependencies.get("components_left_out")
+    left_out = stored_left_out if isinstance(stored_left_out, int) else 0
+    for manifest in dependencies.get("manifests", []):
+        components = manifest.get("components", [])
+        if remaining == 0:
+            left_out += len(components)
+            continue
+        manifests.append({**manifest, "components": components[:remaining]})
+        left_out += max(0, len(components) - remaining)
+        remaining -= len(manifests[-1]["components"])
+    return {**dependencies, "manifests": manifests, "components_left_out": left_out}
+
+
+def _results_to_show(report: ToolReport) -> dict[str, Any]:
+    if report.status != ReportStatus.DONE or not report.results:
+        return {}
+    results = dict(report.results)
+    if isinstance(results.get("dependencies"), dict):
+        results["dependencies"] = _dependencies_to_show(results["dependencies"])
+    shown: dict[str, Any] = bounded(results)
+    return shown
+
+
 def _body_context(report: ToolReport) -> dict[str, Any]:
-    results = report.results if report.status == ReportStatus.DONE else {}
+    results = _results_to_show(report)
     context: dict[str, Any] = {"results": results}
     if results:
         others = code_quality_key_figures(exclude_pk=report.pk)

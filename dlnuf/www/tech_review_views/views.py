@@ -15,6 +15,7 @@ from dlnuf.www.guichet_reporting_views.charts import horizontal_chart
 from dlnuf.www.tech_review_views.forms import TechReviewForm
 from dlnuf.www.toolbox_views.shared import (
     attach_form_for,
+    bounded,
     finished_report_pdf,
     report_for,
     signed_in_user,
@@ -65,7 +66,7 @@ def tech_review_new(request: HttpRequest) -> HttpResponse:
 
 
 def _body_context(report: ToolReport) -> dict[str, Any]:
-    results = report.results if report.status == ReportStatus.DONE else {}
+    results = bounded(report.results) if report.status == ReportStatus.DONE else {}
     context: dict[str, Any] = {
         "results": results,
         "distribution_label": DISTRIBUTIONS.get(str(report.inputs.get("distribution")), ""),
@@ -85,6 +86,7 @@ def _body_context(report: ToolReport) -> dict[str, Any]:
                 {**row, "ecosystem_label": ECOSYSTEM_LABELS.get(row["ecosystem"], row["ecosystem"])}
                 for row in results.get("components", [])
             ],
+            components_more=results.get("components_more", 0),
         )
     return context
 

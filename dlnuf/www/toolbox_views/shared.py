@@ -29,6 +29,32 @@ def report_for(request: HttpRequest, pk: int, kind: str) -> ToolReport:
     return report
 
 
+# What one table of a report page or PDF shows at most, and the longest text it quotes: a report
+# of an archive with 60 000 entries or a manifest with 100 000 dependencies still draws quickly.
+MAX_ROWS = 100
+MAX_TEXT = 300
+
+
+def bounded(value: Any, *, rows: int = MAX_ROWS) -> Any:
+    """A copy of stored results fit to be drawn: each list keeps its first ``rows`` items, and
+    for a list under a ``key`` of a mapping, ``<key>_more`` counts the items left out (adding to
+    a count already stored there); each text keeps its first MAX_TEXT characters."""
+    if isinstance(value, dict):
+        copy = {key: bounded(item, rows=rows) for key, item in value.items()}
+        for key, item in value.items():
+            if isinstance(item, list) and len(item) > rows:
+                already = value.get(f"{key}_more")
+                copy[f"{key}_more"] = (already if isinstance(already, int) else 0) + (
+                    len(item) - rows
+                )
+        return copy
+    if isinstance(value, list):
+        return [bounded(item, rows=rows) for item in value[:rows]]
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        return value[:MAX_TEXT] + "…"
+    return value
+
+
 def signed_in_user(request: HttpRequest) -> User:
     """The person behind a toolbox page (login is required for all of them)."""
     user = request.user

@@ -101,6 +101,7 @@ def report_status(request: HttpRequest, pk: int) -> JsonResponse:
         "progress": report.progress,
         "message": report.progress_message,
         "finished": report.is_finished,
+        "notice": report.unclaimed_notice,
     }
     return JsonResponse(payload)
 

@@ -1,10 +1,18 @@
 """The audit in the real browser, on pages served on loopback."""
 
+import socket
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
-from dlnuf.toolbox.accessibility.audit import BrowserUnavailable, audit_pages
+from dlnuf.toolbox.accessibility.audit import (
+    CHROMIUM_ARGS,
+    BrowserUnavailable,
+    audit_pages,
+    launch_browser,
+)
 from dlnuf.toolbox.accessibility.fetching import SamplePage
 from dlnuf.toolbox.accessibility.scoring import NOT_COMPLIANT, automatic_statuses
 from tests.toolbox.accessibility.pages import BAD_PAGE, GOOD_PAGE
@@ -80,3 +88,64 @@ def test_a_missing_chromium_is_told_in_french(settings: Any) -> None:
 
     with pytest.raises(BrowserUnavailable, match="Chromium est introuvable"):
         audit_pages([SamplePage("Accueil", "https://example.org/")])
+
+
+STUN_PROBE = """async (port) => {
+  const connection = new RTCPeerConnection({iceServers: [{urls: `stun:127.0.0.1:${port}`}]});
+  connection.createDataChannel("probe");
+  await connection.setLocalDescription(await connection.createOffer());
+  window.keptAlive = connection;
+}"""
+
+
+def _stun_packets_sent(browser: Any, seconds: float = 3.0) -> int:
+    """How many UDP packets a page's WebRTC sends to a STUN server listening on loopback."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.settimeout(0.2)
+        page = browser.new_page()
+        page.set_content("<p>Page auditée</p>")
+        page.evaluate(STUN_PROBE, listener.getsockname()[1])
+        received = 0
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                listener.recvfrom(2048)
+            except TimeoutError:
+                continue
+            received += 1
+        page.close()
+        return received
+
+
+def _packets_with_and_without_the_policy(chromium: str) -> tuple[int, int]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch_browser(playwright, chromium)
+        try:
+            guarded = _stun_packets_sent(browser)
+        finally:
+            browser.close()
+        unguarded_browser = playwright.chromium.launch(
+            executable_path=chromium,
+            args=[arg for arg in CHROMIUM_ARGS if "webrtc" not in arg],
+            headless=True,
+        )
+        try:
+            unguarded = _stun_packets_sent(unguarded_browser)
+        finally:
+            unguarded_browser.close()
+    return guarded, unguarded
+
+
+def test_audited_pages_cannot_send_udp_through_webrtc(chromium: str) -> None:
+    # In a thread of its own, as the audit runs the browser (Playwright's event loop).
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        guarded, unguarded = executor.submit(
+            _packets_with_and_without_the_policy, chromium
+        ).result()
+    assert guarded == 0
+    # The same page in a browser without the policy does reach the listener: the probe would
+    # have seen the packets.
+    assert unguarded > 0

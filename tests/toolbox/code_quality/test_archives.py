@@ -127,13 +127,13 @@ def test_a_member_bigger_than_declared_is_refused(tmp_path: Path) -> None:
 
 def test_too_many_files_are_refused(tmp_path: Path) -> None:
     members = {f"f{n}.txt": b"x" for n in range(6)}
-    with pytest.raises(ToolError, match="plus de 5 fichiers"):
+    with pytest.raises(ToolError, match="plus de 5 éléments"):
         unpack_archive(
-            make_zip(tmp_path / "m.zip", members), tmp_path / "o1", limits=Limits(files=5)
+            make_zip(tmp_path / "m.zip", members), tmp_path / "o1", limits=Limits(entries=5)
         )
     tar = make_tar(tmp_path / "m.tgz", [tar_member(name) for name in members], members)
-    with pytest.raises(ToolError, match="plus de 5 fichiers"):
-        unpack_archive(tar, tmp_path / "o2", limits=Limits(files=5))
+    with pytest.raises(ToolError, match="plus de 5 éléments"):
+        unpack_archive(tar, tmp_path / "o2", limits=Limits(entries=5))
 
 
 def test_nested_archives_stay_packed(tmp_path: Path) -> None:
@@ -150,3 +150,116 @@ def test_a_file_that_is_not_an_archive_is_refused(tmp_path: Path) -> None:
     path.write_text("just some text, not an archive\n")
     with pytest.raises(ToolError, match="pas une archive"):
         unpack_archive(path, tmp_path / "out")
+
+
+def _tar_of_many(path: Path, count: int, kind: bytes) -> Path:
+    """A small gzipped tar of ``count`` entries of one kind, none of them a regular file."""
+    with tarfile.open(path, "w:gz") as tar:
+        for number in range(count):
+            # A hundred distinct names are enough: each entry counts, repeated or not, and the
+            # test does not spend its time creating 50 000 folders.
+            tar.addfile(tar_member(f"d{number % 100}", kind, "/etc/passwd"))
+    return path
+
+
+@pytest.mark.parametrize(
+    "kind", [tarfile.DIRTYPE, tarfile.SYMTYPE], ids=["directories", "symlinks"]
+)
+def test_every_kind_of_entry_counts_against_the_limit(tmp_path: Path, kind: bytes) -> None:
+    # 60 001 directories or symbolic links, and not one file: refused all the same.
+    archive = _tar_of_many(tmp_path / "many.tgz", 60_001, kind)
+    assert archive.stat().st_size < 2 * 1024 * 1024
+    with pytest.raises(ToolError, match="plus de 50000 éléments"):
+        unpack_archive(archive, tmp_path / "out")
+
+
+def test_zip_entries_of_every_kind_count_too(tmp_path: Path) -> None:
+    archive = make_zip(
+        tmp_path / "dirs.zip",
+        {f"d{number}/": b"" for number in range(6)},
+        links={"link": "/etc/passwd"},
+    )
+    with pytest.raises(ToolError, match="plus de 5 éléments"):
+        unpack_archive(archive, tmp_path / "out", limits=Limits(entries=5))
+
+
+def test_what_is_left_aside_is_listed_up_to_a_cap_and_counted(tmp_path: Path) -> None:
+    archive = _tar_of_many(tmp_path / "links.tgz", 500, tarfile.SYMTYPE)
+    unpacked = unpack_archive(archive, tmp_path / "out")
+    assert len(unpacked.skipped) == 200
+    assert unpacked.skipped_more == 300
+    assert unpacked.entries == 500
+
+
+def test_many_members_each_below_the_member_check_are_a_bomb_together(tmp_path: Path) -> None:
+    # 100 members just under 1 MiB deflate to about 1 KiB each: ~930 to 1 overall.
+    just_under = b"\0" * (1024 * 1024 - 1)
+    archive = make_zip(tmp_path / "spread.zip", {f"f{n}.txt": just_under for n in range(100)})
+    assert archive.stat().st_size < 200 * 1024
+    with pytest.raises(ToolError, match="bombe de décompression"):
+        unpack_archive(archive, tmp_path / "out")
+    # Refused from the sizes the archive declares, before a byte was written.
+    assert not any((tmp_path / "out").rglob("*.txt"))
+
+
+def test_a_compressed_tar_is_stopped_by_its_ratio_while_it_streams(tmp_path: Path) -> None:
+    megabyte = bytes(1024 * 1024)
+    archive = tmp_path / "bomb.tgz"
+    with tarfile.open(archive, "w:gz") as tar:
+        for number in range(60):
+            member = tar_member(f"f{number}.txt")
+            member.size = len(megabyte)
+            tar.addfile(member, io.BytesIO(megabyte))
+    bound = 100 * archive.stat().st_size
+    with pytest.raises(ToolError, match="bombe de décompression"):
+        unpack_archive(archive, tmp_path / "out")
+    written = sum(path.stat().st_size for path in (tmp_path / "out").rglob("*.txt"))
+    assert written <= max(bound, 1024 * 1024)
+
+
+def test_a_file_and_a_directory_of_the_same_name_get_a_clear_refusal(tmp_path: Path) -> None:
+    archive = make_zip(tmp_path / "clash.zip", {"a": b"file", "a/b": b"inside"})
+    with pytest.raises(ToolError, match="un fichier et un dossier portent le même nom"):
+        unpack_archive(archive, tmp_path / "out")
+    archive = make_zip(tmp_path / "clash2.zip", {"a/b": b"inside", "a": b"file"})
+    with pytest.raises(ToolError, match="déjà présent comme dossier"):
+        unpack_archive(archive, tmp_path / "out2")
+    tar = make_tar(
+        tmp_path / "clash.tgz",
+        [tar_member("a"), tar_member("a/b")],
+        {"a": b"file", "a/b": b"inside"},
+    )
+    with pytest.raises(ToolError, match="un fichier et un dossier portent le même nom"):
+        unpack_archive(tar, tmp_path / "out3")
+
+
+@pytest.mark.parametrize("name", ["x" * 300 + ".py", "src/" + "é" * 200 + ".py"])
+def test_a_name_too_long_for_the_file_system_gets_a_clear_refusal(
+    tmp_path: Path, name: str
+) -> None:
+    archive = make_zip(tmp_path / "long.zip", {name: b"1"})
+    with pytest.raises(ToolError, match="plus de 255 caractères"):
+        unpack_archive(archive, tmp_path / "out")
+    tar = make_tar(tmp_path / "long.tgz", [tar_member(name)], {name: b"1"})
+    with pytest.raises(ToolError, match="plus de 255 caractères"):
+        unpack_archive(tar, tmp_path / "out2")
+
+
+def test_a_git_directory_in_the_archive_is_never_unpacked(tmp_path: Path) -> None:
+    archive = make_zip(
+        tmp_path / "git.zip",
+        {
+            "app.py": b"x = 1\n",
+            ".git/HEAD": b"ref: refs/heads/main\n",
+            ".git/objects/info/alternates": b"/srv/other/.git/objects\n",
+            "vendor/lib/.git": b"gitdir: /srv/other/.git\n",
+        },
+    )
+    unpacked = unpack_archive(archive, tmp_path / "out")
+    assert not (tmp_path / "out" / ".git").exists()
+    assert not (tmp_path / "out" / "vendor" / "lib" / ".git").exists()
+    assert (tmp_path / "out" / "app.py").exists()
+    assert unpacked.skipped == [
+        ".git (historique Git de l'archive, non lu)",
+        "vendor/lib/.git (historique Git de l'archive, non lu)",
+    ]

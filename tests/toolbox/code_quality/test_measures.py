@@ -1,3 +1,4 @@
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -174,3 +175,12 @@ def test_git_activity_counts_authors_and_recent_commits(tmp_path: Path) -> None:
         "shallow": False,
     }
     assert sources.git_activity(tmp_path / "repo" / "app") is None
+
+
+def test_the_report_keeps_a_bounded_sample_of_the_dependencies(tmp_path: Path) -> None:
+    dependencies = {f"paquet-{number}": "^1.0.0" for number in range(1_200)}
+    (tmp_path / "package.json").write_text(json.dumps({"dependencies": dependencies}))
+    summary = measures.dependencies_summary(tmp_path)
+    assert summary["components"] == 1_200
+    assert len(summary["manifests"][0]["components"]) == 500
+    assert summary["components_left_out"] == 700

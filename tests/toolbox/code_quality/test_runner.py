@@ -1,4 +1,5 @@
 import io
+import subprocess
 import tempfile
 import zipfile
 from io import StringIO
@@ -11,11 +12,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from dlnuf.catalogue.services import catalogue_load
 from dlnuf.organisations.demo import load_demo
 from dlnuf.organisations.models import User
-from dlnuf.toolbox.code_quality import grades
+from dlnuf.toolbox.code_quality import grades, sources
 from dlnuf.toolbox.code_quality.runner import run
 from dlnuf.toolbox.models import ReportStatus, ToolKind
 from dlnuf.toolbox.services import tool_report_create
-from tests.toolbox.code_quality.repos import bad_repository
+from tests.toolbox.code_quality.repos import bad_repository, commit_all
 
 pytestmark = pytest.mark.django_db
 
@@ -137,3 +138,84 @@ def test_grades_thresholds_and_the_comparison() -> None:
         "better_than": 0.0,
     }
     assert rows[2]["better_than"] is None
+
+
+def _git_borrowing_from(other: Path) -> dict[str, bytes]:
+    """The members of a ``.git`` that has no object of its own: its history is ``other``'s,
+    through ``objects/info/alternates``."""
+    head = subprocess.run(
+        ["/usr/bin/git", "rev-parse", "HEAD"],
+        cwd=other,
+        capture_output=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin", "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(other)},
+    ).stdout
+    return {
+        ".git/HEAD": b"ref: refs/heads/main\n",
+        ".git/config": b"[core]\n\trepositoryformatversion = 0\n\tbare = false\n",
+        ".git/refs/heads/main": head,
+        ".git/objects/info/alternates": f"{other / '.git' / 'objects'}\n".encode(),
+    }
+
+
+def test_the_git_history_of_an_uploaded_archive_is_never_read(
+    agent: User, tmp_path: Path, django_capture_on_commit_callbacks: Any
+) -> None:
+    server_repository = tmp_path / "depot-du-serveur"
+    server_repository.mkdir()
+    (server_repository / "secret.py").write_text("TOKEN = 1\n")
+    commit_all(server_repository)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        bundle.writestr("app.py", "def f():\n    return 1\n")
+        for name, data in _git_borrowing_from(server_repository).items():
+            bundle.writestr(name, data)
+    with django_capture_on_commit_callbacks(execute=True):
+        report = tool_report_create(
+            kind=ToolKind.CODE_QUALITY,
+            actor=agent,
+            title="Emprunt",
+            inputs={"source": "archive"},
+            source_file=SimpleUploadedFile("emprunt.zip", buffer.getvalue()),
+        )
+    report.refresh_from_db()
+    assert report.status == ReportStatus.DONE, report.error
+    assert report.results["activity"] is None
+    assert report.results["source"]["skipped"] == [".git (historique Git de l'archive, non lu)"]
+
+
+def test_git_is_not_run_on_a_clone_borrowing_objects_from_elsewhere(tmp_path: Path) -> None:
+    server_repository = tmp_path / "depot-du-serveur"
+    server_repository.mkdir()
+    (server_repository / "secret.py").write_text("TOKEN = 1\n")
+    commit_all(server_repository)
+    clone = tmp_path / "clone"
+    for name, data in _git_borrowing_from(server_repository).items():
+        (clone / name).parent.mkdir(parents=True, exist_ok=True)
+        (clone / name).write_bytes(data)
+    (clone / ".git" / "objects" / "pack").mkdir()
+    assert sources.git_activity(clone) is None
+    (clone / ".git" / "objects" / "info" / "alternates").unlink()
+    # Without the borrowed objects the same directory is read as an empty history, not another's.
+    activity = sources.git_activity(clone)
+    assert activity is None or activity.commits == 0
+
+
+def test_a_file_and_a_folder_of_the_same_name_fail_the_report_in_french(
+    agent: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        bundle.writestr("a", "fichier")
+        bundle.writestr("a/b", "dans un dossier du même nom")
+    with django_capture_on_commit_callbacks(execute=True):
+        report = tool_report_create(
+            kind=ToolKind.CODE_QUALITY,
+            actor=agent,
+            title="Conflit",
+            inputs={"source": "archive"},
+            source_file=SimpleUploadedFile("conflit.zip", buffer.getvalue()),
+        )
+    report.refresh_from_db()
+    assert report.status == ReportStatus.FAILED
+    assert report.error.startswith("Archive refusée : « a/b » ne peut pas être créé")

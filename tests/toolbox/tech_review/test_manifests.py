@@ -189,6 +189,43 @@ def test_xml_bomb_is_refused_before_parsing() -> None:
         assert "bombe XML" in warnings[0]
 
 
+def test_pom_property_expansion_is_bounded_in_length_and_depth() -> None:
+    # Under 1 KB, each property four times the one before: expanded without a bound, the version
+    # would be 4 194 304 characters long.
+    levels = "".join(
+        f"<p{level}>" + f"${{p{level - 1}}}" * 4 + f"</p{level}>" for level in range(1, 11)
+    )
+    pom = (
+        f"<project><properties><p0>1234</p0>{levels}</properties><dependencies>"
+        "<dependency><groupId>g</groupId><artifactId>bomb</artifactId>"
+        "<version>${p10}</version></dependency>"
+        "<dependency><groupId>g</groupId><artifactId>fine</artifactId>"
+        "<version>${p0}</version></dependency>"
+        "</dependencies></project>"
+    )
+    assert len(pom) < 1024
+    components, warnings = read_manifest("pom.xml", pom)
+    found = by_name(components)
+    assert found["g:bomb"].version == "${p10}"
+    assert found["g:bomb"].resolved == ""
+    assert found["g:fine"].resolved == "1234"
+    assert warnings == [
+        "pom.xml : la valeur « ${p10} » dépasse 256 caractères une fois ses propriétés "
+        "remplacées ; elle est laissée non résolue."
+    ]
+
+
+def test_pom_properties_referring_to_each_other_stop_at_the_depth_bound() -> None:
+    pom = (
+        "<project><properties><a>${b}</a><b>${a}</b></properties><dependencies>"
+        "<dependency><groupId>g</groupId><artifactId>loop</artifactId>"
+        "<version>${a}</version></dependency></dependencies></project>"
+    )
+    components, warnings = read_manifest("pom.xml", pom)
+    assert by_name(components)["g:loop"].resolved == ""
+    assert warnings == []
+
+
 def test_gradle_groovy_and_kotlin() -> None:
     text = """
 plugins {
