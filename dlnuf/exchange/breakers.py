@@ -6,7 +6,10 @@ consecutive failures the breaker opens: calls are refused at once for
 ``DLNUF_BREAKER_RESET_SECONDS``. Then it is half-open: exactly one trial call goes through (an
 atomic ``cache.add`` elects it); its success closes the breaker, its failure opens it again.
 
-The state lives in Django's cache so that every worker shares it when REDIS_URL is set.
+The state lives in Django's cache, which production keeps in Redis (REDIS_URL), so that every
+worker of every node shares it: failures counted by one worker open the breaker for all. Each
+change is one atomic step (a counter increment, ``add`` to open or to elect the trial), so that
+concurrent workers never lose a failure nor elect two trials.
 """
 
 import time
@@ -14,6 +17,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+
+from dlnuf.counters import counter_increment
 
 # Keys outlive any reset period; a breaker untouched for a day starts afresh.
 _STATE_TTL_SECONDS = 24 * 3600
@@ -71,12 +76,9 @@ def breaker_failure(permit: BreakerPermit, *, now: float | None = None) -> None:
         cache.set(opened_key, moment, timeout=_STATE_TTL_SECONDS)
         cache.delete(trial_key)
         return
-    try:
-        failures = cache.incr(failures_key)
-    except ValueError:
-        added = cache.add(failures_key, 1, timeout=_STATE_TTL_SECONDS)
-        failures = 1 if added else cache.incr(failures_key)
+    failures = counter_increment(failures_key, window_seconds=_STATE_TTL_SECONDS)
     if failures >= settings.DLNUF_BREAKER_FAILURE_THRESHOLD:
+        # add(), not set(): the first worker to cross the threshold dates the opening.
         cache.add(opened_key, moment, timeout=_STATE_TTL_SECONDS)
 
 

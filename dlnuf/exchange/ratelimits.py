@@ -1,15 +1,16 @@
 """Per-credential rate limits: a fixed one-minute window counted in the shared cache.
 
-The counter is incremented atomically (Redis INCR when REDIS_URL is set, a locked increment in
-local memory otherwise), so every worker sees the same count. Headers follow the IETF RateLimit
-fields draft: ``RateLimit-Reset`` and ``Retry-After`` are seconds until the window ends.
+The counter is incremented atomically in one step (a script on Redis, which production requires,
+a locked increment in local memory), so that every worker sees the same count and exactly
+``limit`` calls go through in a window however many arrive at once. Headers follow the IETF
+RateLimit fields draft: ``RateLimit-Reset`` and ``Retry-After`` are seconds until the window ends.
 """
 
 import math
 import time
 from dataclasses import dataclass
 
-from django.core.cache import cache
+from dlnuf.counters import counter_increment
 
 WINDOW_SECONDS = 60
 
@@ -37,12 +38,8 @@ def rate_limit_hit(*, credential_id: int, limit: int, now: float | None = None) 
     moment = time.time() if now is None else now
     window = int(moment // WINDOW_SECONDS)
     key = f"dlnuf:ratelimit:{credential_id}:{window}"
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        # First call of the window: add() is atomic, so of two racing workers one creates the
-        # counter and the other increments it.
-        count = 1 if cache.add(key, 1, timeout=WINDOW_SECONDS * 2) else cache.incr(key)
+    # The key names its window; the expiry only has to outlast what remains of that window.
+    count = counter_increment(key, window_seconds=WINDOW_SECONDS * 2)
     reset = max(1, math.ceil((window + 1) * WINDOW_SECONDS - moment))
     return RateLimitStatus(
         limit=limit,

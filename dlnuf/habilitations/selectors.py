@@ -4,7 +4,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.core.cache import cache
 from django.db.models import BigIntegerField, Count, ExpressionWrapper, F, Q, QuerySet
 from django.utils import timezone
 
@@ -33,14 +32,14 @@ from dlnuf.organisations.perms import (
 # Renewal is offered in the last days of a term, without a new request.
 RENEWAL_WINDOW_DAYS = 90
 
-# Revocation deletes the cached entry at once (same cache for every worker when REDIS_URL is
-# set); the time-to-live only bounds how long a catalogue change to scopes takes to apply.
-_GRANT_CACHE_SECONDS = 60
-
 
 @dataclass(frozen=True)
 class Grant:
-    """What a credential allows, flattened so the gateway need not touch the database."""
+    """What a credential allows, flattened for the gateway's checks.
+
+    Read from the database on every call and never cached: a revocation, a rotation or an expiry
+    holds for every worker of every node from the moment it is committed, whatever the cache.
+    """
 
     credential_id: int
     habilitation_id: int
@@ -53,27 +52,20 @@ class Grant:
     rate_limit_per_minute: int | None
 
 
-def _cache_key(secret_hash: str) -> str:
-    return f"dlnuf:grant:{secret_hash}"
-
-
 def grant_for_secret_hash(secret_hash: str) -> Grant | None:
-    """The grant of the credential with this hash, or None when no such credential exists."""
-    key = _cache_key(secret_hash)
-    cached = cache.get(key)
-    if cached is not None:
-        return cached if isinstance(cached, Grant) else None
+    """The grant of the credential with this hash, or None when no such credential exists.
+
+    Two indexed queries: the credential with its habilitation, then the habilitation's scopes.
+    """
     credential = (
         Credential.objects.select_related("habilitation__organisation", "habilitation__dataset")
         .filter(secret_hash=secret_hash)
         .first()
     )
     if credential is None:
-        # Remember unknown secrets briefly too, so that guessing costs no database query.
-        cache.set(key, False, _GRANT_CACHE_SECONDS)
         return None
     habilitation = credential.habilitation
-    grant = Grant(
+    return Grant(
         credential_id=credential.pk,
         habilitation_id=habilitation.pk,
         organisation_siret=habilitation.organisation.siret,
@@ -84,12 +76,6 @@ def grant_for_secret_hash(secret_hash: str) -> Grant | None:
         revoked=credential.revoked_at is not None or habilitation.revoked_at is not None,
         rate_limit_per_minute=credential.rate_limit_per_minute,
     )
-    cache.set(key, grant, _GRANT_CACHE_SECONDS)
-    return grant
-
-
-def forget_grant(secret_hash: str) -> None:
-    cache.delete(_cache_key(secret_hash))
 
 
 # --- Requests -----------------------------------------------------------------------------------

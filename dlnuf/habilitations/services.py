@@ -46,7 +46,6 @@ from dlnuf.habilitations.perms import (
 from dlnuf.habilitations.sealing import seal, unseal
 from dlnuf.habilitations.selectors import (
     RENEWAL_WINDOW_DAYS,
-    forget_grant,
     provider_policy,
     renewable,
     request_missing_information,
@@ -153,7 +152,6 @@ def credential_revoke(*, credential: Credential, actor: User | None = None) -> C
             kind=HabilitationEventKind.CREDENTIAL_REVOKED,
             actor=actor,
         )
-    transaction.on_commit(lambda: _forget_cached_grant(credential.secret_hash))
     return credential
 
 
@@ -166,19 +164,7 @@ def habilitation_revoke(*, habilitation: Habilitation, actor: User | None = None
         HabilitationEvent.objects.create(
             habilitation=habilitation, kind=HabilitationEventKind.REVOKED, actor=actor
         )
-    hashes = list(habilitation.credentials.values_list("secret_hash", flat=True))
-
-    def forget_all() -> None:
-        for secret_hash in hashes:
-            _forget_cached_grant(secret_hash)
-
-    transaction.on_commit(forget_all)
     return habilitation
-
-
-def _forget_cached_grant(secret_hash: str) -> None:
-    # The gateway caches resolved credentials; revocation must take effect at once.
-    forget_grant(secret_hash)
 
 
 # --- Habilitation requests -----------------------------------------------------------------------
@@ -616,7 +602,6 @@ def _habilitation_replace_terms(
     habilitation.credentials.filter(revoked_at__isnull=True).update(
         expires_at=habilitation.expires_at
     )
-    _forget_grants_of(habilitation)
     return habilitation
 
 
@@ -683,16 +668,6 @@ def _keep_for_reveal(issued: IssuedCredential) -> CredentialReveal:
         created_at=now,
         expires_at=now + timedelta(days=REVEAL_DAYS),
     )
-
-
-def _forget_grants_of(habilitation: Habilitation) -> None:
-    hashes = list(habilitation.credentials.values_list("secret_hash", flat=True))
-
-    def forget_all() -> None:
-        for secret_hash in hashes:
-            _forget_cached_grant(secret_hash)
-
-    transaction.on_commit(forget_all)
 
 
 def _attach(request: AuthorizationRequest, field: str, upload: UploadedFile) -> None:
@@ -786,7 +761,6 @@ def habilitation_renew(*, habilitation: Habilitation, actor: User) -> Habilitati
         detail=f"Échéance du {timezone.localtime(previous):%d/%m/%Y} reportée au "
         f"{timezone.localtime(habilitation.expires_at):%d/%m/%Y}.",
     )
-    _forget_grants_of(habilitation)
     notify_on_commit(
         partial(notify_habilitation_event, habilitation_id=habilitation.pk, event="renewed")
     )
@@ -828,8 +802,6 @@ def credential_rotate(*, credential: Credential, actor: User) -> Credential:
     else:
         credential.expires_at = min(credential.expires_at, now + grace)
         credential.save(update_fields=["expires_at"])
-        hash_to_forget = credential.secret_hash
-        transaction.on_commit(lambda: _forget_cached_grant(hash_to_forget))
         fate = f"valable jusqu'au {timezone.localtime(credential.expires_at):%d/%m/%Y %H:%M}"
     HabilitationEvent.objects.create(
         habilitation=habilitation,

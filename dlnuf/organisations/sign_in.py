@@ -1,11 +1,13 @@
-"""Signing in with a local account, with failed attempts limited per address and per client.
+"""Signing in with a local account, with attempts limited per address and per client.
 
-Failures are counted in Django's cache (shared by every worker when Redis is configured), in a
-window that opens at the first failure and lasts ``DLNUF_LOGIN_WINDOW_SECONDS``. Once an address
-has used up ``DLNUF_LOGIN_ATTEMPTS_PER_WINDOW`` failures, or a client address
-``DLNUF_LOGIN_ATTEMPTS_PER_CLIENT``, further attempts are refused without looking at the
-password until the window closes. A success clears the address's counter only: clearing the
-client's as well would let someone who holds one account try passwords on all the others.
+Attempts are counted in Django's cache (Redis in production, shared by every worker), in a window
+that opens at the first attempt and lasts ``DLNUF_LOGIN_WINDOW_SECONDS``. Each attempt is counted
+BEFORE the password is checked, by one atomic increment, and is refused without looking at the
+password when the count goes above ``DLNUF_LOGIN_ATTEMPTS_PER_WINDOW`` for the address or
+``DLNUF_LOGIN_ATTEMPTS_PER_CLIENT`` for the client: however many attempts arrive at once, at most
+that many passwords are checked per window. A success clears the address's counter and gives its
+attempt back to the client's, without clearing the latter: that would let someone who holds one
+account try passwords on all the others.
 """
 
 import hashlib
@@ -18,9 +20,10 @@ from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
 
+from dlnuf.counters import counter_decrement, counter_increment, counter_value
 from dlnuf.organisations.models import User
 
-_PREFIX = "dlnuf:sign-in-failures"
+_PREFIX = "dlnuf:sign-in-attempts"
 
 
 class SignInRefused(Exception):
@@ -59,42 +62,30 @@ def _counters(*, email: str, client_ip: str) -> list[_Counter]:
     ]
 
 
+def _retry_at(counter: _Counter) -> datetime:
+    window = timedelta(seconds=settings.DLNUF_LOGIN_WINDOW_SECONDS)
+    since = cache.get(counter.started_key)
+    if since is None:
+        return timezone.now() + window
+    return datetime.fromtimestamp(since, tz=timezone.get_current_timezone()) + window
+
+
 def sign_in_blocked_until(*, email: str, client_ip: str) -> datetime | None:
     """When attempts for this address or from this client are used up: until when."""
-    window = timedelta(seconds=settings.DLNUF_LOGIN_WINDOW_SECONDS)
-    blocked_until: datetime | None = None
-    for counter in _counters(email=email, client_ip=client_ip):
-        if (cache.get(counter.count_key) or 0) < counter.limit:
-            continue
-        since = cache.get(counter.started_key)
-        until = (
-            datetime.fromtimestamp(since, tz=timezone.get_current_timezone()) + window
-            if since is not None
-            else timezone.now() + window
-        )
-        if blocked_until is None or until > blocked_until:
-            blocked_until = until
-    return blocked_until
+    blocked = [
+        _retry_at(counter)
+        for counter in _counters(email=email, client_ip=client_ip)
+        if counter_value(counter.count_key) >= counter.limit
+    ]
+    return max(blocked, default=None)
 
 
-def sign_in_failure_record(*, email: str, client_ip: str) -> None:
+def _attempt_take(counter: _Counter) -> bool:
+    """Count one attempt; False when it goes beyond the limit and must not be checked."""
     window = settings.DLNUF_LOGIN_WINDOW_SECONDS
-    now = timezone.now().timestamp()
-    for counter in _counters(email=email, client_ip=client_ip):
-        cache.add(counter.started_key, now, timeout=window)
-        if cache.add(counter.count_key, 1, timeout=window):
-            continue
-        try:
-            cache.incr(counter.count_key)
-        except ValueError:
-            # The window closed between the two calls: this failure opens a new one.
-            cache.set(counter.count_key, 1, timeout=window)
-            cache.set(counter.started_key, now, timeout=window)
-
-
-def sign_in_success_record(*, email: str) -> None:
-    counter = _counter("email", _normalised(email), settings.DLNUF_LOGIN_ATTEMPTS_PER_WINDOW)
-    cache.delete_many([counter.count_key, counter.started_key])
+    # Dated before the count exists, so that the block's end is known to whoever sees it.
+    cache.add(counter.started_key, timezone.now().timestamp(), timeout=window)
+    return counter_increment(counter.count_key, window_seconds=window) <= counter.limit
 
 
 def sign_in_with_password(
@@ -105,12 +96,16 @@ def sign_in_with_password(
     A blocked attempt is refused before the password is looked at, so that guessing goes no
     faster whatever the answer would have been.
     """
-    blocked_until = sign_in_blocked_until(email=email, client_ip=client_ip)
-    if blocked_until is not None:
-        raise SignInThrottled(blocked_until)
+    address, client = _counters(email=email, client_ip=client_ip)
+    if not _attempt_take(address):
+        raise SignInThrottled(_retry_at(address))
+    if not _attempt_take(client):
+        # Not checked, so it must not use up one of the address's attempts either.
+        counter_decrement(address.count_key)
+        raise SignInThrottled(_retry_at(client))
     user = authenticate(request, username=email, password=password)
     if not isinstance(user, User):
-        sign_in_failure_record(email=email, client_ip=client_ip)
         raise SignInRefused
-    sign_in_success_record(email=email)
+    cache.delete_many([address.count_key, address.started_key])
+    counter_decrement(client.count_key)
     return user

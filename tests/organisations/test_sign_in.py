@@ -1,5 +1,6 @@
 """Local sign-in: e-mail without case, failures limited per address and per client."""
 
+from collections.abc import Iterator
 from datetime import timedelta
 from unittest import mock
 
@@ -13,6 +14,7 @@ from dlnuf.organisations.sign_in import (
     sign_in_blocked_until,
     sign_in_with_password,
 )
+from tests.live_stack import redis_as_cache, redis_server
 from tests.organisations.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -108,3 +110,53 @@ def test_a_success_does_not_clear_the_client_counter():
         _attempt("victime9@exemple.gouv.fr", "devine", ip="198.51.100.7")
     with pytest.raises(SignInThrottled):
         _attempt("victime10@exemple.gouv.fr", "devine", ip="198.51.100.7")
+
+
+def test_attempts_arriving_while_a_password_is_checked_are_already_counted():
+    UserFactory(email="cible@exemple.gouv.fr")
+    outcomes: list[str] = []
+
+    def check_while_others_arrive(*args, **kwargs):
+        if not outcomes:
+            outcomes.append("first")
+            for _ in range(5):
+                try:
+                    _attempt("cible@exemple.gouv.fr", "devine")
+                except SignInRefused:
+                    outcomes.append("checked")
+                except SignInThrottled:
+                    outcomes.append("throttled")
+        return check_password(*args, **kwargs)
+
+    with (
+        mock.patch("django.contrib.auth.base_user.check_password", check_while_others_arrive),
+        pytest.raises(SignInRefused),
+    ):
+        _attempt("cible@exemple.gouv.fr", "devine")
+
+    # The first attempt holds one of the three places while its password is being checked.
+    assert outcomes == ["first", "checked", "checked", "throttled", "throttled", "throttled"]
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    with redis_server() as url:
+        yield url
+
+
+def test_on_redis_a_counter_left_without_expiry_still_lifts(settings, redis_url):
+    UserFactory(email="cible@exemple.gouv.fr")
+    with redis_as_cache(settings, redis_url) as client:
+        for _ in range(3):
+            with pytest.raises(SignInRefused):
+                _attempt("cible@exemple.gouv.fr", "devine")
+        # What INCR leaves when the key expires between Django's EXISTS and its INCR.
+        [address_counter] = [
+            key for key in client.scan_iter("*sign-in*:email:*") if not key.endswith(b":since")
+        ]
+        client.persist(address_counter)
+
+        with pytest.raises(SignInThrottled):
+            _attempt("cible@exemple.gouv.fr", PASSWORD)
+
+        assert 0 < client.ttl(address_counter) <= 600

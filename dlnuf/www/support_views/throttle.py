@@ -1,14 +1,17 @@
 """How many requests one client address may send through the public form, per hour.
 
-Counted in Django's cache (shared by every worker when Redis is configured), in a window that
-opens at the first submission. Requests recorded and submissions refused as robots both count;
-a form shown again for a typing mistake does not.
+Counted in Django's cache (Redis in production, shared by every worker), in a window that opens
+at the first submission. A submission takes its place in the count before it is processed, by
+one atomic increment, so that a burst of parallel submissions cannot all slip under the limit.
+Requests recorded and submissions refused as robots both count; a form shown again for a typing
+mistake gives its place back.
 """
 
 import hashlib
 
 from django.conf import settings
-from django.core.cache import cache
+
+from dlnuf.counters import counter_decrement, counter_increment
 
 WINDOW_SECONDS = 60 * 60
 _PREFIX = "dlnuf:support-form"
@@ -19,16 +22,11 @@ def _key(client_ip: str) -> str:
     return f"{_PREFIX}:{hashlib.sha256(client_ip.encode()).hexdigest()}"
 
 
-def submissions_exhausted(*, client_ip: str) -> bool:
-    return int(cache.get(_key(client_ip)) or 0) >= settings.DLNUF_SUPPORT_FORM_SUBMISSIONS_PER_HOUR
+def submission_take(*, client_ip: str) -> bool:
+    """Count one submission from this address; False when it goes beyond the hourly limit."""
+    count = counter_increment(_key(client_ip), window_seconds=WINDOW_SECONDS)
+    return count <= settings.DLNUF_SUPPORT_FORM_SUBMISSIONS_PER_HOUR
 
 
-def submission_record(*, client_ip: str) -> None:
-    key = _key(client_ip)
-    if cache.add(key, 1, timeout=WINDOW_SECONDS):
-        return
-    try:
-        cache.incr(key)
-    except ValueError:
-        # The window closed between the two calls: this submission opens a new one.
-        cache.set(key, 1, timeout=WINDOW_SECONDS)
+def submission_give_back(*, client_ip: str) -> None:
+    counter_decrement(_key(client_ip))

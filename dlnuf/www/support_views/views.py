@@ -45,7 +45,7 @@ from dlnuf.www.support_views.forms import (
     reusable_started_token,
     started_token,
 )
-from dlnuf.www.support_views.throttle import submission_record, submissions_exhausted
+from dlnuf.www.support_views.throttle import submission_give_back, submission_take
 
 VISIBLE_KINDS = (MessageKind.FROM_REQUESTER, MessageKind.TO_REQUESTER)
 SENT_SESSION_KEY = "dlnuf_support_sent"
@@ -86,7 +86,7 @@ def support_new(request: HttpRequest) -> HttpResponse:
         return render(request, "www/support/new.html", context)
     address = client_ip(request)
     form = SupportRequestForm(request.POST, request.FILES)
-    if submissions_exhausted(client_ip=address):
+    if not submission_take(client_ip=address):
         form.is_valid()
         context["form"] = _shown_again(form)
         context["throttled"] = True
@@ -97,11 +97,10 @@ def support_new(request: HttpRequest) -> HttpResponse:
             values=form.request_values(),
             attachments=form.cleaned_data["attachments"],
         )
-        submission_record(client_ip=address)
         request.session[SENT_SESSION_KEY] = support_request.pk
         return redirect("www:support_sent")
-    if form.is_spam():
-        submission_record(client_ip=address)
+    if not form.is_spam():
+        submission_give_back(client_ip=address)
     context["form"] = _shown_again(form)
     context["error_summary"] = error_summary(form)
     context["title"] = f"Erreur : {FORM_TITLE}"

@@ -19,7 +19,6 @@ from django.utils import timezone
 from dlnuf.catalogue.models import Dataset
 from dlnuf.habilitations.demo import load_demo as demo_requests
 from dlnuf.habilitations.models import Credential, Environment
-from dlnuf.habilitations.selectors import forget_grant
 from dlnuf.habilitations.services import credential_hash, credential_issue, habilitation_grant
 from dlnuf.organisations.demo import load_demo as demo_accounts
 from dlnuf.organisations.services import organisation_get_or_create
@@ -205,5 +204,4 @@ class Command(BaseCommand):
         credential.secret_hash = secret_hash
         credential.prefix = grant.secret[:16]
         credential.save(update_fields=["secret_hash", "prefix"])
-        transaction.on_commit(lambda: forget_grant(secret_hash))
         return "créé"

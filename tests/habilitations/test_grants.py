@@ -1,0 +1,106 @@
+"""The gateway's view of a credential is read from the database on every call.
+
+These tests run inside one transaction that is never committed, so no commit hook runs: what
+the gateway sees here is what any other worker of any node sees after a change committed
+elsewhere, whatever the cache.
+"""
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from dlnuf.habilitations import services
+from dlnuf.habilitations.models import Credential, Habilitation
+from dlnuf.habilitations.selectors import Grant, grant_for_secret_hash
+from dlnuf.habilitations.services import credential_hash
+from tests.exchange.factories import credential_for, person_dataset
+from tests.habilitations.factories import applicant
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def issued() -> tuple[str, Credential]:
+    return credential_for(person_dataset(), ["qf"])
+
+
+def read(secret: str) -> Grant:
+    grant = grant_for_secret_hash(credential_hash(secret))
+    assert grant is not None
+    return grant
+
+
+def test_a_grant_costs_two_queries_and_unknown_secrets_are_none(
+    issued: tuple[str, Credential], django_assert_num_queries: Any
+) -> None:
+    secret, _ = issued
+    with django_assert_num_queries(2):
+        grant = read(secret)
+    assert (grant.dataset_slug, grant.scope_slugs, grant.revoked) == (
+        "quotient-test",
+        {"qf"},
+        False,
+    )
+    with django_assert_num_queries(1):
+        assert grant_for_secret_hash(credential_hash("dlnuf_prd_inconnu")) is None
+
+
+def test_revocations_written_elsewhere_apply_to_the_next_read(
+    issued: tuple[str, Credential],
+) -> None:
+    secret, credential = issued
+    assert not read(secret).revoked
+
+    Credential.objects.filter(pk=credential.pk).update(revoked_at=timezone.now())
+    assert read(secret).revoked
+
+    Credential.objects.filter(pk=credential.pk).update(revoked_at=None)
+    assert not read(secret).revoked
+    Habilitation.objects.filter(pk=credential.habilitation_id).update(revoked_at=timezone.now())
+    assert read(secret).revoked
+
+
+def test_expiry_and_scopes_written_elsewhere_apply_to_the_next_read(
+    issued: tuple[str, Credential],
+) -> None:
+    secret, credential = issued
+    first = read(secret)
+    soon = timezone.now() + timedelta(minutes=5)
+
+    Credential.objects.filter(pk=credential.pk).update(expires_at=soon)
+    credential.habilitation.scopes.add(credential.habilitation.dataset.scopes.get(slug="enfants"))
+
+    again = read(secret)
+    assert first.expires_at > soon
+    assert again.expires_at == soon
+    assert again.scope_slugs == {"qf", "enfants"}
+
+
+def test_a_rotated_out_credential_ends_with_its_grace_period(
+    issued: tuple[str, Credential], settings: Any
+) -> None:
+    settings.DLNUF_CREDENTIAL_ROTATION_GRACE_HOURS = 1
+    secret, credential = issued
+    holder = applicant(credential.habilitation.organisation)
+    assert read(secret).expires_at > timezone.now() + timedelta(days=1)
+
+    services.credential_rotate(credential=credential, actor=holder)
+
+    # The gateway refuses a grant once expires_at has passed: one hour from now, not later.
+    assert read(secret).expires_at <= timezone.now() + timedelta(hours=1)
+    assert not read(secret).revoked
+
+
+def test_a_credential_rotated_without_grace_is_refused_at_once(
+    issued: tuple[str, Credential], settings: Any
+) -> None:
+    settings.DLNUF_CREDENTIAL_ROTATION_GRACE_HOURS = 0
+    secret, credential = issued
+    holder = applicant(credential.habilitation.organisation)
+    assert not read(secret).revoked
+
+    services.credential_rotate(credential=credential, actor=holder)
+
+    assert read(secret).revoked
