@@ -11,7 +11,7 @@ REFERENCE_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "refe
 
 @pytest.fixture(autouse=True)
 def _clear_cache() -> Iterator[None]:
-    # Rate limits, breakers and cached grants live in the cache: no test inherits another's.
+    # Rate limits, breakers and sign-in throttles live in the cache: no test inherits another's.
     cache.clear()
     yield
     cache.clear()
