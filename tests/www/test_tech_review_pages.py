@@ -13,6 +13,7 @@ from django.urls import reverse
 from dlnuf.toolbox.models import ReportStatus, ToolKind, ToolReport
 from dlnuf.toolbox.tech_review.runner import run
 from tests.support.factories import ExpertUserFactory, UserFactory
+from tests.toolbox.tech_review.large_project import large_project_files
 from tests.www.pdf import render_pdf
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +22,16 @@ REQUIREMENTS = b"Django==5.1.4\npsycopg==3.2.1\nrequests\n"
 PACKAGE_JSON = b'{"dependencies": {"react": "^18.2.0", "vue": "^3.4.0"}, "engines": {"node": "16"}}'
 
 
-def finished_report(owner: Any, *, title: str = "Portail") -> ToolReport:
+SMALL_PROJECT = [
+    {"name": "requirements.txt", "text": REQUIREMENTS.decode()},
+    {"name": "package.json", "text": PACKAGE_JSON.decode()},
+    {"name": "Dockerfile", "text": "FROM mysql\n"},
+]
+
+
+def finished_report(
+    owner: Any, *, title: str = "Portail", files: list[dict[str, str]] = SMALL_PROJECT
+) -> ToolReport:
     report = ToolReport.objects.create(
         kind=ToolKind.TECH_REVIEW,
         title=title,
@@ -30,11 +40,7 @@ def finished_report(owner: Any, *, title: str = "Portail") -> ToolReport:
             "source": "files",
             "distribution": "proprietary",
             "long_lived": True,
-            "files": [
-                {"name": "requirements.txt", "text": REQUIREMENTS.decode()},
-                {"name": "package.json", "text": PACKAGE_JSON.decode()},
-                {"name": "Dockerfile", "text": "FROM mysql\n"},
-            ],
+            "files": files,
         },
     )
     report.results = run(report, lambda percent, message: None)
@@ -251,3 +257,102 @@ def test_the_pdf_renders(client: Client) -> None:
     assert "Portail des démarches" in text
     assert "Choix à questionner" in text
     assert "Enregistrer le rattachement" not in text
+
+
+def test_a_large_review_says_what_it_did_not_keep(client: Client) -> None:
+    # 3,000 components (550 unpinned) in 252 manifests, 300 missing includes: see large_project.
+    owner = UserFactory()
+    report = finished_report(owner, title="Grand projet", files=large_project_files())
+    assert len(report.results["components"]) == 500
+    client.force_login(owner)
+    page = client.get(reverse("www:tech_review_report", args=[report.pk])).content.decode()
+    assert "3\xa0000 composant(s)" in page
+    # 500 rows stored, 100 drawn, 2,500 not stored.
+    assert "Et 400 autres composants conservés dans le rapport" in page
+    assert "Et 2\xa0500 autres composants non conservés" in page
+    assert "portent sur les 3\xa0000." in page
+    # The unpinned finding: 100 stored and drawn, 450 not stored.
+    assert "paquet-0000 (requirements.txt)" in page
+    assert "<li>et 450 autres</li>" in page
+    # Manifests: 100 stored and drawn of 252; warnings: 100 of 300.
+    assert "outils/o097/requirements.txt et 152 autres</li>" in page
+    assert "<li>et 200 autres</li>" in page
+
+    pdf = client.get(reverse("www:tech_review_pdf", args=[report.pk]))
+    text = " ".join(render_pdf(pdf.content).text.split())
+    assert "Et 2 500 autres composants non conservés" in text.replace("\xa0", " ")
+
+
+def test_a_review_stored_before_lists_were_cut_still_renders(client: Client) -> None:
+    owner = UserFactory()
+    row = {
+        "ecosystem": "pypi",
+        "name": "paquet",
+        "version": "",
+        "resolved": "",
+        "manifest": "requirements.txt",
+        "dev": False,
+        "product": "",
+        "cycle": "",
+        "lts": False,
+        "match_note": "produit sans relevé de cycles de vie",
+        "eol_status": "unknown",
+        "eol_message": "inconnue",
+        "eol_date": "",
+        "latest": "",
+        "outdated": False,
+        "product_lts": False,
+        "sill": None,
+        "licence": "",
+    }
+    # As stored until lists were cut: every row and item, no count of what was left out.
+    results = {
+        "today": "2025-06-02",
+        "distribution": "libre",
+        "long_lived": True,
+        "components": [{**row, "name": f"paquet-{i:03d}"} for i in range(150)],
+        "findings": [
+            {
+                "rule": "unpinned",
+                "severity": "attention",
+                "title": "Versions non fixées",
+                "detail": "Sans version, chaque installation peut prendre une version différente.",
+                "components": [f"paquet-{i:03d} (requirements.txt)" for i in range(120)],
+            }
+        ],
+        "summary": {
+            "components": 150,
+            "eol": 0,
+            "soon": 0,
+            "ok": 0,
+            "unknown": 150,
+            "on_sill": 0,
+            "outdated": 0,
+            "licence_known": 0,
+            "findings": 1,
+        },
+        "snapshots": {"eol_date": "2025-06-01", "sill_date": "2025-06-01", "products": {}},
+        "matching_rule": "Règle de rapprochement d'alors.",
+        "source": {"kind": "files", "label": "requirements.txt"},
+        "manifests": ["requirements.txt"],
+        "warnings": [],
+    }
+    report = ToolReport.objects.create(
+        kind=ToolKind.TECH_REVIEW,
+        title="Ancienne revue",
+        created_by=owner,
+        inputs={"source": "files", "distribution": "libre", "long_lived": True},
+        status=ReportStatus.DONE,
+        progress=100,
+        results=results,
+    )
+    client.force_login(owner)
+    response = client.get(reverse("www:tech_review_report", args=[report.pk]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "150 composant(s)" in page
+    assert "Et 50 autres composants conservés dans le rapport" in page
+    assert "<li>et 20 autres</li>" in page
+    assert "non conservés" not in page
+    pdf = client.get(reverse("www:tech_review_pdf", args=[report.pk]))
+    assert "Ancienne revue" in render_pdf(pdf.content).text

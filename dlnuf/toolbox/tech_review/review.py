@@ -37,6 +37,16 @@ NETWORK_COPYLEFT = re.compile(r"^AGPL", re.IGNORECASE)
 UNPINNED_SPECS = {"", "*", "latest", "x", "any", "next"}
 _EXACT = re.compile(r"^(?:===?|=)?\s*v?\d+(?:\.\d+)*(?:[-+.]?[0-9A-Za-z][0-9A-Za-z.]*)?$")
 
+# What a stored review keeps of its detail: every page view loads the stored JSON and every PDF
+# parses it, and a project may declare thousands of components. Totals, counts and findings are
+# computed on everything first; only the lists are cut, each with a count of what it left out.
+MAX_STORED_COMPONENTS = 500
+MAX_STORED_FINDING_ITEMS = 100
+MAX_STORED_MANIFESTS = 100
+MAX_STORED_WARNINGS = 100
+MAX_STORED_TEXT = 200  # a name, a version, a manifest path
+MAX_STORED_LINE = 800  # a sentence quoting a component: its label and a remark
+
 FRENCH_MONTHS = (
     "janvier",
     "février",
@@ -149,8 +159,33 @@ def _key(component: Component) -> str:
 
 
 def _label(component: Component) -> str:
-    version = f" {component.version}" if component.version else ""
-    return f"{component.name}{version} ({component.manifest})"
+    # Clipped here so that a finding quoting thousands of odd names stays readable and small.
+    name = component.name[:MAX_STORED_TEXT]
+    version = f" {component.version[:MAX_STORED_TEXT]}" if component.version else ""
+    return f"{name}{version} ({component.manifest[:MAX_STORED_TEXT]})"
+
+
+def keep_first(items: list[Any], limit: int) -> tuple[list[Any], int]:
+    """The first ``limit`` items, and how many were left out."""
+    return items[:limit], max(len(items) - limit, 0)
+
+
+def _stored_row(row: dict[str, Any]) -> dict[str, Any]:
+    # Name, version, resolved version and manifest come from the uploaded text, and a cycle's
+    # note quotes the version: none may grow a stored row without bound.
+    return {
+        key: value[:MAX_STORED_TEXT] if isinstance(value, str) else value
+        for key, value in row.items()
+    }
+
+
+def _stored_finding(finding: dict[str, Any]) -> dict[str, Any]:
+    items, left_out = keep_first(finding["components"], MAX_STORED_FINDING_ITEMS)
+    return {
+        **finding,
+        "components": [item[:MAX_STORED_LINE] for item in items],
+        "components_left_out": left_out,
+    }
 
 
 def review_component(
@@ -412,7 +447,9 @@ def review_components(
     distribution: str = "libre",
     long_lived: bool = True,
 ) -> dict[str, Any]:
-    """The whole review as JSON-ready data."""
+    """The whole review as JSON-ready data, fit to be stored: the summary counts every
+    component, the lists keep their first items (MAX_STORED_*) and count the others in
+    ``components_left_out``."""
     rows = [review_component(c, catalogues=catalogues, today=today) for c in components]
     findings = choices_to_question(
         components,
@@ -422,12 +459,14 @@ def review_components(
         long_lived=long_lived,
     )
     statuses = [r["eol_status"] for r in rows]
+    stored_rows, rows_left_out = keep_first(rows, MAX_STORED_COMPONENTS)
     return {
         "today": today.isoformat(),
         "distribution": distribution,
         "long_lived": long_lived,
-        "components": rows,
-        "findings": findings,
+        "components": [_stored_row(row) for row in stored_rows],
+        "components_left_out": rows_left_out,
+        "findings": [_stored_finding(finding) for finding in findings],
         "summary": {
             "components": len(rows),
             "eol": statuses.count("eol"),

@@ -15,7 +15,14 @@ from dlnuf.toolbox.jobs import ToolError
 from dlnuf.toolbox.models import ToolReport
 from dlnuf.toolbox.tech_review.catalogues import load_catalogues
 from dlnuf.toolbox.tech_review.manifests import ManifestScan, scan_files, scan_tree
-from dlnuf.toolbox.tech_review.review import review_components
+from dlnuf.toolbox.tech_review.review import (
+    MAX_STORED_LINE,
+    MAX_STORED_MANIFESTS,
+    MAX_STORED_TEXT,
+    MAX_STORED_WARNINGS,
+    keep_first,
+    review_components,
+)
 
 Progress = Callable[[int, str], None]
 
@@ -30,7 +37,7 @@ def run(report: ToolReport, progress: Progress) -> dict[str, Any]:
     if source == SOURCE_FILES:
         progress(10, "Lecture des manifestes")
         scan = _scan_given(inputs.get("files"))
-        described = {"kind": SOURCE_FILES, "label": ", ".join(scan.manifests)}
+        described = {"kind": SOURCE_FILES, "label": ", ".join(scan.manifests)[:MAX_STORED_LINE]}
     elif source in {SOURCE_GIT, SOURCE_ARCHIVE}:
         workdir = Path(tempfile.mkdtemp(prefix="dlnuf-tech-"))
         try:
@@ -65,8 +72,12 @@ def run(report: ToolReport, progress: Progress) -> dict[str, Any]:
         long_lived=bool(inputs.get("long_lived", True)),
     )
     results["source"] = described
-    results["manifests"] = scan.manifests
-    results["warnings"] = scan.warnings
+    # Up to 500 manifests, and a warning per include a requirements file names: both are cut
+    # like the components (see review_components).
+    manifests, results["manifests_left_out"] = keep_first(scan.manifests, MAX_STORED_MANIFESTS)
+    results["manifests"] = [path[:MAX_STORED_TEXT] for path in manifests]
+    warnings, results["warnings_left_out"] = keep_first(scan.warnings, MAX_STORED_WARNINGS)
+    results["warnings"] = [warning[:MAX_STORED_LINE] for warning in warnings]
     return results
 
 

@@ -65,8 +65,19 @@ def tech_review_new(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _with_left_out(part: dict[str, Any], key: str) -> dict[str, Any]:
+    """``part`` whose ``<key>_more`` (items stored but not drawn) also counts the items the
+    stored review left out (``<key>_left_out``, absent from reviews stored before lists were
+    cut): the page says "et N autres" once, whatever the reason."""
+    left_out = part.get(f"{key}_left_out")
+    if not isinstance(left_out, int) or left_out <= 0:
+        return part
+    return {**part, f"{key}_more": int(part.get(f"{key}_more") or 0) + left_out}
+
+
 def _body_context(report: ToolReport) -> dict[str, Any]:
     results = bounded(report.results) if report.status == ReportStatus.DONE else {}
+    results = _with_left_out(_with_left_out(results, "manifests"), "warnings")
     context: dict[str, Any] = {
         "results": results,
         "distribution_label": DISTRIBUTIONS.get(str(report.inputs.get("distribution")), ""),
@@ -79,7 +90,10 @@ def _body_context(report: ToolReport) -> dict[str, Any]:
             status_chart=horizontal_chart(statuses),
             status_table={"slug": "cycles", "title": "Composants par état de leur cycle de vie"},
             findings=[
-                {**finding, "css": SEVERITY_CLASSES.get(finding.get("severity", ""), "info")}
+                {
+                    **_with_left_out(finding, "components"),
+                    "css": SEVERITY_CLASSES.get(finding.get("severity", ""), "info"),
+                }
                 for finding in results.get("findings", [])
             ],
             components=[
@@ -87,6 +101,7 @@ def _body_context(report: ToolReport) -> dict[str, Any]:
                 for row in results.get("components", [])
             ],
             components_more=results.get("components_more", 0),
+            components_left_out=results.get("components_left_out", 0),
         )
     return context
 

@@ -5,6 +5,9 @@ import pytest
 from dlnuf.toolbox.tech_review.catalogues import Catalogues, load_catalogues
 from dlnuf.toolbox.tech_review.manifests import Component
 from dlnuf.toolbox.tech_review.review import (
+    MAX_STORED_COMPONENTS,
+    MAX_STORED_FINDING_ITEMS,
+    MAX_STORED_TEXT,
     eol_status,
     french_date,
     is_behind,
@@ -229,3 +232,35 @@ def test_spring_boot_parent_and_debian_codename(catalogues: Catalogues) -> None:
     assert (spring["cycle"], spring["eol_status"]) == ("3.2", "eol")
     # Debian 12 security support ends 2026-06-10: 146 days after 2026-01-15.
     assert (debian["cycle"], debian["eol_status"]) == ("12", "soon")
+
+
+def test_figures_count_the_components_the_stored_rows_leave_out(catalogues: Catalogues) -> None:
+    generated = [comp("npm", f"paquet-{i:04d}", "", "") for i in range(1_199)]
+    # Last of 1,200: far beyond the rows kept, still counted and still questioned.
+    ended = comp("runtime", "nodejs", "16", "16")
+    result = review_components([*generated, ended], catalogues=catalogues, today=TODAY)
+    assert len(result["components"]) == MAX_STORED_COMPONENTS == 500
+    assert result["components_left_out"] == 1_200 - 500
+    assert result["components"][-1]["name"] == "paquet-0499"
+    assert (result["summary"]["components"], result["summary"]["eol"]) == (1_200, 1)
+    assert result["summary"]["unknown"] == 1_199
+    found = rules(result)
+    assert found["eol"]["components"] == ["nodejs 16 (manifeste)"]
+    assert found["eol"]["components_left_out"] == 0
+    assert len(found["unpinned"]["components"]) == MAX_STORED_FINDING_ITEMS == 100
+    assert found["unpinned"]["components_left_out"] == 1_199 - 100
+
+
+def test_stored_texts_are_clipped(catalogues: Catalogues) -> None:
+    long_name = "n" * 5_000
+    long_version = "1." + "0" * 5_000
+    components = [
+        comp("npm", long_name, "", ""),
+        comp("runtime", "nodejs", long_version, long_version),
+    ]
+    result = review_components(components, catalogues=catalogues, today=TODAY)
+    unpinned, nodejs = result["components"]
+    assert unpinned["name"] == "n" * MAX_STORED_TEXT
+    assert len(nodejs["version"]) == len(nodejs["resolved"]) == MAX_STORED_TEXT
+    assert max(len(value) for value in nodejs.values() if isinstance(value, str)) == 200
+    assert rules(result)["unpinned"]["components"] == [f"{'n' * 200} (manifeste)"]
