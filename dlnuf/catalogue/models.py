@@ -111,6 +111,12 @@ class Dataset(models.Model):
     # Seconds a provider answer may be reused; ignored for personal data (never cached).
     cache_seconds = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)
+    # The leaves of the provider's ``data`` (paths as in ``Scope.fields``): a scope naming an
+    # object reveals the leaves listed below it and nothing the provider adds.
+    answer_shape = models.JSONField("forme de la réponse", default=list, blank=True)
+    # Names of the ``links`` the provider is known to send: never forwarded either, but dropped
+    # without being reported, so the report keeps meaning "the provider's answer changed".
+    known_links = models.JSONField("liens connus du fournisseur", default=list, blank=True)
 
     class Meta:
         ordering = ["title"]

@@ -75,6 +75,8 @@ class DatasetRules:
     connector: ConnectorRule
     endpoints: tuple[EndpointRule, ...]  # in the order the gateway tries them
     scope_fields: Mapping[str, tuple[str, ...]]  # scope slug -> field paths it reveals
+    answer_shape: tuple[str, ...] = ()  # leaves of the provider's data, when described
+    known_links: tuple[str, ...] = ()  # link names the provider is known to send
 
     def fields_for(self, scope_slugs: Iterable[str]) -> tuple[str, ...]:
         """The field paths revealed by these scopes together (unknown slugs reveal nothing)."""
@@ -168,6 +170,8 @@ def _rules_of(dataset: Dataset) -> DatasetRules:
             for endpoint in dataset.endpoints.all()
         ),
         scope_fields={scope.slug: tuple(scope.fields) for scope in dataset.scopes.all()},
+        answer_shape=tuple(dataset.answer_shape),
+        known_links=tuple(dataset.known_links),
     )
 
 

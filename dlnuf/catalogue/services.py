@@ -48,6 +48,7 @@ _SCOPE_SLUG = re.compile(r"^[a-zA-Z0-9_][-a-zA-Z0-9_.]*$")
 _FIELD_PATH = re.compile(r"^(\*|[A-Za-z_][A-Za-z0-9_]*(\[\])?(\.[A-Za-z_][A-Za-z0-9_]*(\[\])?)*)$")
 _PATH_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+_LINK_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 SECTIONS = (
     "providers",
@@ -147,6 +148,12 @@ def _is_slug(value: Any) -> str | None:
 def _is_scope_slug(value: Any) -> str | None:
     if not isinstance(value, str) or not _SCOPE_SLUG.match(value):
         return "doit être un nom de périmètre (lettres, chiffres, soulignés, tirets, points)"
+    return None
+
+
+def _is_link_name(value: Any) -> str | None:
+    if not isinstance(value, str) or not _LINK_NAME.match(value):
+        return "doit être un nom de lien (lettres, chiffres, soulignés, ex. « siege_social »)"
     return None
 
 
@@ -284,6 +291,8 @@ _DATASET_FIELDS = {
     "is_active": _Field(_is_bool, default=True),
     "legal_bases": _Field(_list_of(_is_slug), default=[]),
     "supporting_documents": _Field(_list_of(_is_slug), default=[]),
+    "answer_shape": _Field(_list_of(_is_text), default=[]),
+    "known_links": _Field(_list_of(_is_link_name), default=[]),
     "endpoints": _Field(_is_list, required=True),
     "scopes": _Field(_is_list, required=True),
 }
@@ -551,6 +560,7 @@ def _check_datasets(sections: dict[str, list[_Item]], problems: _Problems) -> No
             )
         values["endpoints"] = _clean_endpoints(item, problems)
         values["scopes"] = _clean_scopes(item, problems)
+        _check_answer_shape(item, problems)
 
 
 def _check_public_apis(sections: dict[str, list[_Item]], problems: _Problems) -> None:
@@ -672,6 +682,37 @@ def _clean_scopes(item: _Item, problems: _Problems) -> list[dict[str, Any]]:
     return scopes
 
 
+def _path_names(path: str) -> tuple[str, ...]:
+    return tuple(part.removesuffix("[]") for part in path.split("."))
+
+
+def _check_answer_shape(item: _Item, problems: _Problems) -> None:
+    """The shape lists leaves; every path a scope names must lead to at least one of them."""
+    shape = item.values["answer_shape"]
+    where = f"{item.where}.answer_shape"
+    for path in shape:
+        if path == "*" or not _FIELD_PATH.match(path):
+            problems.add(
+                item.file,
+                where,
+                f"« {path} » n'est pas un chemin de champ (ex. « quotient_familial.valeur », "
+                "« admissions[].est_inscrit » ou « prenoms[] »)",
+            )
+    if not shape:
+        return
+    leaves = [_path_names(path) for path in shape]
+    for scope in item.values["scopes"]:
+        for path in scope["fields"]:
+            names = _path_names(path)
+            if path != "*" and not any(leaf[: len(names)] == names for leaf in leaves):
+                problems.add(
+                    item.file,
+                    where,
+                    f"le champ « {path} » du périmètre « {scope['slug']} » ne mène à aucun "
+                    "chemin de la forme de la réponse",
+                )
+
+
 # --- Writing ---------------------------------------------------------------------------------
 
 
@@ -714,6 +755,8 @@ def _write_dataset(values: Mapping[str, Any], report: LoadReport, refusals: list
             "holds_personal_data",
             "cache_seconds",
             "is_active",
+            "answer_shape",
+            "known_links",
         )
     }
     dataset = Dataset.objects.filter(slug=values["slug"]).first()

@@ -56,6 +56,8 @@ class DatasetRuntime:
     endpoints: tuple[EndpointRuntime, ...]
     rules: dict[str, ParameterRule]
     scope_fields: dict[str, tuple[str, ...]]
+    answer_shape: tuple[str, ...] = ()
+    known_links: tuple[str, ...] = ()
     accepted: frozenset[str] = field(init=False)
     sandbox_rules: dict[str, ParameterRule] = field(init=False)
     _minimisers: dict[frozenset[str], Minimiser] = field(default_factory=dict, init=False)
@@ -69,7 +71,9 @@ class DatasetRuntime:
     def minimiser(self, granted_scopes: frozenset[str]) -> Minimiser:
         minimiser = self._minimisers.get(granted_scopes)
         if minimiser is None:
-            minimiser = Minimiser(self.scope_fields, granted_scopes)
+            minimiser = Minimiser(
+                self.scope_fields, granted_scopes, self.answer_shape, self.known_links
+            )
             self._minimisers[granted_scopes] = minimiser
         return minimiser
 
@@ -136,6 +140,8 @@ def _runtime_of(rules: DatasetRules) -> DatasetRuntime:
         endpoints=tuple(endpoints),
         rules=parameter_rules,
         scope_fields=dict(rules.scope_fields),
+        answer_shape=tuple(rules.answer_shape),
+        known_links=tuple(rules.known_links),
     )
 
 

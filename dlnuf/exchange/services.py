@@ -9,6 +9,7 @@ The exchange deliberately runs outside any database transaction: the journal com
 entry, and no transaction may stay open while a provider takes its time.
 """
 
+import logging
 import re
 import time
 import uuid
@@ -53,6 +54,10 @@ from dlnuf.journal.services import ExchangeRecord, JournalUnavailable, journal_r
 from dlnuf.journal.subjects import subject_key
 
 _DATASET_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,100}")
+# Paths are names chosen by the provider: a few tell where to look, the count tells how many.
+_UNEXPECTED_LOGGED = 10
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -91,7 +96,14 @@ class _Exchange:
     trace: dict[str, str] = field(default_factory=dict)
     subject_key: str = ""
 
-    def journal(self, *, status: int, code: str, fields_returned: tuple[str, ...] = ()) -> int:
+    def journal(
+        self,
+        *,
+        status: int,
+        code: str,
+        fields_returned: tuple[str, ...] = (),
+        unexpected_fields_removed: bool = False,
+    ) -> int:
         return journal_record(
             ExchangeRecord(
                 exchange_id=self.exchange_id,
@@ -110,6 +122,7 @@ class _Exchange:
                 code=code,
                 latency_ms=(time.perf_counter() - self.started) * 1000,
                 subject_key=self.subject_key,
+                unexpected_fields_removed=unexpected_fields_removed,
             )
         )
 
@@ -125,7 +138,7 @@ def exchange_perform(
     started = time.perf_counter()
     occurred_at = timezone.now()
     try:
-        grant = _authenticated(secret, occurred_at)
+        grant = credential_authenticate(secret=secret, now=occurred_at)
     except ExchangeRefused as refusal:
         return ExchangeFailure(refusal=refusal, exchange_id=None, headers={})
     exchange = _Exchange(
@@ -145,18 +158,30 @@ def exchange_perform(
             raise ExchangeRefused("rate_limited", retry_after=limit.reset_seconds)
         runtime = _granted_dataset(exchange, dataset_slug)
         answer, from_cache = _fetched(exchange, runtime, query, bypass_cache=bypass_cache)
-        minimiser = runtime.minimiser(grant.scope_slugs)
-        data = minimiser.minimise(answer.data)
-        fields_returned = minimiser.fields_returned(data)
+        minimised = runtime.minimiser(grant.scope_slugs).minimise(answer.data, links=answer.links)
     except ExchangeRefused as refusal:
         return _refused(exchange, refusal, headers)
+    if minimised.unexpected:
+        logger.warning(
+            "Champs inattendus retirés de la réponse de %s pour %s (échange %s) : %d, %s",
+            exchange.provider,
+            runtime.slug,
+            exchange.exchange_id,
+            len(minimised.unexpected),
+            ", ".join(minimised.unexpected[:_UNEXPECTED_LOGGED]),
+        )
     try:
-        journal_index = exchange.journal(status=200, code="ok", fields_returned=fields_returned)
+        journal_index = exchange.journal(
+            status=200,
+            code="ok",
+            fields_returned=minimised.fields_returned,
+            unexpected_fields_removed=bool(minimised.unexpected),
+        )
     except JournalUnavailable:
         return _journal_unavailable(exchange, headers)
     return ExchangeSuccess(
-        data=data,
-        links=answer.links,
+        data=minimised.data,
+        links=minimised.links,
         provider=exchange.provider,
         exchange_id=exchange.exchange_id,
         journal_index=journal_index,
@@ -165,7 +190,8 @@ def exchange_perform(
     )
 
 
-def _authenticated(secret: str, now: datetime) -> Grant:
+def credential_authenticate(*, secret: str, now: datetime) -> Grant:
+    """The grant of a usable credential, or ExchangeRefused saying why it is not usable."""
     grant = grant_for_secret_hash(credential_hash(secret)) if secret else None
     if grant is None:
         raise ExchangeRefused("credential_missing" if not secret else "credential_unknown")

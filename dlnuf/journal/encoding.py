@@ -30,6 +30,15 @@ Example: ``[1,0,"5f0c…",1767225600000000,"13002526500013",3,4,"quotient-famili
 ["quotient_familial"],["quotient_familial.valeur"],"13002526500013","Cantine","Dossier 42",
 "cnaf",200,"ok",12500,"9c1d…"]``.
 
+Format version 2 is version 1 with one more element, written only for an exchange whose provider
+answer held fields no rule expects (they were removed before the answer left, see
+``dlnuf.exchange.minimisation``): the array starts with ``2`` and ends with
+
+18. ``true`` — unexpected fields were removed.
+
+Every other entry keeps the version 1 bytes, so entries written before the flag existed verify as
+they always did, and clearing or setting the flag on a stored entry changes its hash.
+
 Integers only (no floats), so that any language reproduces the bytes exactly. The two arrays are
 stored as their JSON text and embedded verbatim, which is the same thing for an untouched entry
 and makes any change to the stored text change the hash.
@@ -41,6 +50,7 @@ from typing import Any
 import orjson
 
 ENTRY_FORMAT_VERSION = 1
+ENTRY_FORMAT_VERSION_WITH_UNEXPECTED_FIELDS = 2
 
 # Column order of the canonical array after the version; the verification reads them in this order.
 ENTRY_COLUMNS = (
@@ -61,6 +71,7 @@ ENTRY_COLUMNS = (
     "code",
     "latency_us",
     "subject_key",
+    "unexpected_fields_removed",
 )
 SCOPES_POSITION = ENTRY_COLUMNS.index("scopes_json")
 FIELDS_POSITION = ENTRY_COLUMNS.index("fields_returned_json")
@@ -94,10 +105,12 @@ def entry_canonical_bytes(row: Sequence[Any]) -> bytes:
         code,
         latency_us,
         subject_key,
+        unexpected_fields_removed,
     ) = row
+    flag = (True,) if unexpected_fields_removed else ()
     return _dumps(
         (
-            ENTRY_FORMAT_VERSION,
+            ENTRY_FORMAT_VERSION_WITH_UNEXPECTED_FIELDS if flag else ENTRY_FORMAT_VERSION,
             index,
             exchange_id,
             occurred_at_us,
@@ -115,5 +128,6 @@ def entry_canonical_bytes(row: Sequence[Any]) -> bytes:
             code,
             latency_us,
             subject_key,
+            *flag,
         )
     )

@@ -68,6 +68,7 @@ class JournalEntry(JournalRecord):
     code = models.TextField("code de réponse")
     latency_us = models.BigIntegerField("durée (µs)")
     subject_key = models.CharField("clé d'usager", max_length=64)
+    unexpected_fields_removed = models.BooleanField("champs inattendus retirés", default=False)
     leaf_hash = models.BinaryField("empreinte de feuille", max_length=32)
 
     class Meta:

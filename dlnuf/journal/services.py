@@ -69,6 +69,8 @@ class ExchangeRecord:
     code: str  # "ok" or the problem code answered
     latency_ms: float
     subject_key: str  # from dlnuf.journal.subjects.subject_key()
+    # The provider's answer held fields no rule expects; they were removed, never forwarded.
+    unexpected_fields_removed: bool = False
 
 
 def _storable(text: str) -> str:
@@ -113,6 +115,7 @@ def _entry_values(record: ExchangeRecord) -> tuple[Any, ...]:
         _storable(record.code),
         round(record.latency_ms * 1000),
         record.subject_key,
+        bool(record.unexpected_fields_removed),
     )
 
 

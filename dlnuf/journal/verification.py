@@ -28,6 +28,7 @@ from django.db import connection, connections
 from dlnuf.journal.encoding import (
     ENTRY_COLUMNS,
     ENTRY_FORMAT_VERSION,
+    ENTRY_FORMAT_VERSION_WITH_UNEXPECTED_FIELDS,
     FIELDS_POSITION,
     SCOPES_POSITION,
     entry_canonical_bytes,
@@ -305,18 +306,32 @@ def _verify_chunk(start: int, end: int, sizes: Sequence[int], chunk_level: int) 
     # canonical array is built inline (same layout as encoding.entry_canonical_bytes).
     dumps, fragment, sha256 = orjson.dumps, orjson.Fragment, hashlib.sha256
     version, scopes_at, fields_at = ENTRY_FORMAT_VERSION, SCOPES_POSITION, FIELDS_POSITION
+    flagged_version = ENTRY_FORMAT_VERSION_WITH_UNEXPECTED_FIELDS
     for rows in _fetch(_entry_select_sql(), (start, end)):
         for row in rows:
             index = row[0]
-            canonical = dumps(
-                (
-                    version,
-                    *row[:scopes_at],
-                    fragment(row[scopes_at]),
-                    fragment(row[fields_at]),
-                    *row[fields_at + 1 : -1],
+            # The last two columns are the unexpected-fields flag and the stored leaf hash.
+            if row[-2]:
+                canonical = dumps(
+                    (
+                        flagged_version,
+                        *row[:scopes_at],
+                        fragment(row[scopes_at]),
+                        fragment(row[fields_at]),
+                        *row[fields_at + 1 : -2],
+                        True,
+                    )
                 )
-            )
+            else:
+                canonical = dumps(
+                    (
+                        version,
+                        *row[:scopes_at],
+                        fragment(row[scopes_at]),
+                        fragment(row[fields_at]),
+                        *row[fields_at + 1 : -2],
+                    )
+                )
             digest = sha256(b"\x00" + canonical).digest()
             if index != expected:
                 result.complete = False

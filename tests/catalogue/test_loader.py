@@ -129,6 +129,23 @@ def test_field_paths_are_checked(seed_copy: Path):
     assert "scopes[1] (cnaf_quotient_familial).fields : « a..b » n'est pas un chemin" in message
 
 
+def test_known_links_must_be_link_names(seed_copy: Path):
+    message = _dataset_problem(seed_copy, lambda d: d.update(known_links=["siege social"]))
+    assert "(quotient-familial).known_links : élément 1 : doit être un nom de lien" in message
+
+
+def test_known_links_reach_the_dataset_rules(seed_copy: Path):
+    _edit_yaml(
+        seed_copy / "datasets" / "quotient-familial.yaml",
+        lambda c: c["datasets"][0].update(known_links=["allocataire"]),
+    )
+    catalogue_load(directory=seed_copy)
+
+    rules = dataset_with_rules("quotient-familial")
+    assert rules is not None
+    assert rules.known_links == ("allocataire",)
+
+
 def test_path_placeholders_must_be_required_parameters(seed_copy: Path):
     def edit(dataset):
         dataset["endpoints"][0]["path_template"] = "/v3/dss/quotient_familial/{numero}"

@@ -145,6 +145,21 @@ QUOTIENT_DATA = {
 }
 
 
+PERSON_FIELDS = ("nom_naissance", "nom_usage", "prenoms", "date_naissance", "sexe")
+QUOTIENT_SHAPE = [
+    *(f"allocataires[].{name}" for name in PERSON_FIELDS),
+    *(f"enfants[].{name}" for name in PERSON_FIELDS),
+    "adresse.destinataire",
+    "adresse.numero_libelle_voie",
+    "adresse.code_postal_ville",
+    "adresse.pays",
+    "quotient_familial.fournisseur",
+    "quotient_familial.valeur",
+    "quotient_familial.annee",
+    "quotient_familial.mois",
+]
+
+
 def person_dataset(
     *,
     base_url: str = "",
@@ -165,6 +180,7 @@ def person_dataset(
         connector__timeout_seconds=timeout_seconds,
         cache_seconds=cache_seconds,
         holds_personal_data=holds_personal_data,
+        answer_shape=QUOTIENT_SHAPE,
     )
     EndpointFactory(dataset=dataset, name="identite", path_template=PERSON_PATH)
     ScopeFactory(dataset=dataset, slug="qf", fields=["quotient_familial"], position=1)

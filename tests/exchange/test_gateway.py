@@ -304,3 +304,43 @@ def test_rate_limited_exchanges_are_journaled(client: Client, person: Callable[.
         429
     )
     assert JournalEntry.objects.count() == 3
+
+
+def test_unexpected_fields_are_removed_counted_and_flagged_in_the_journal(
+    client: Client, fake_provider: FakeProvider, person: Callable[..., Any]
+) -> None:
+    secret, query = person(["qf", "ville"])
+    fake_provider.answer(
+        PERSON_PATH,
+        envelope(
+            {
+                **QUOTIENT_DATA,
+                "quotient_familial": {"valeur": 2550, "nested_secret": "NIR 1 82 12"},
+                "adresse": "1 RUE MONTORGUEIL 75002 PARIS",
+            },
+            {"leak": [{"nom_naissance": "LEFEBVRE"}], "adresse": {"ville": "PARIS"}},
+        ),
+    )
+
+    response = get(client, "quotient-test", secret, query)
+
+    body = response.json()
+    assert body["data"] == {"quotient_familial": {"valeur": 2550}}
+    assert body["links"] == {}
+    entry = JournalEntry.objects.get(exchange_id=body["meta"]["exchange_id"])
+    assert entry.unexpected_fields_removed
+    assert entry.fields_returned == ("quotient_familial.valeur",)
+
+
+def test_a_well_formed_answer_is_not_flagged(client: Client, person: Callable[..., Any]) -> None:
+    secret, query = person(["qf", "allocataires", "ville"])
+
+    body = get(client, "quotient-test", secret, query).json()
+
+    assert body["data"] == {
+        "quotient_familial": QUOTIENT_DATA["quotient_familial"],
+        "allocataires": QUOTIENT_DATA["allocataires"],
+        "adresse": {"code_postal_ville": "75002 PARIS"},
+    }
+    entry = JournalEntry.objects.get(exchange_id=body["meta"]["exchange_id"])
+    assert not entry.unexpected_fields_removed

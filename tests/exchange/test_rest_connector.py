@@ -129,7 +129,10 @@ def test_envelope_answer_bearer_token_and_trace_parameters(
     response = ask(client, secret, siret)
 
     assert response.status_code == 200
-    assert response.json()["links"] == {"self": "https://ville/x"}
+    # No scope names a link: the upstream's are removed and the journal says so.
+    assert response.json()["links"] == {}
+    entry = JournalEntry.objects.get(exchange_id=response.json()["meta"]["exchange_id"])
+    assert entry.unexpected_fields_removed
     sent = fake_provider.requests[0]
     assert sent.headers["authorization"] == "Bearer cle-secrete"
     assert dict(sent.query) == {

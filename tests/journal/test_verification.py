@@ -294,3 +294,44 @@ def test_entries_appended_during_the_verification_are_not_forgeries(
     assert report.ok, report.problems
     assert report.tree_size == SIZE
     assert report.entries_checked == SIZE
+
+
+@pytest.fixture
+def journal_with_flagged_entries() -> None:
+    records = ExchangeRecordFactory.build_batch(12)
+    for position in (3, 8):
+        records[position] = ExchangeRecordFactory.build(unexpected_fields_removed=True)
+    journal_entries_append(records=records)
+    tree_head_sign()
+
+
+@pytest.mark.usefixtures("journal_with_flagged_entries")
+@pytest.mark.parametrize("chunk_level", [SMALL_CHUNKS, 16])
+def test_entries_flagged_for_unexpected_fields_verify(chunk_level: int) -> None:
+    report = verify_journal(chunk_level=chunk_level)
+
+    assert report.ok, report.problems
+    assert report.entries_checked == 12
+    flagged = JournalEntry.objects.get(index=3)
+    assert flagged.unexpected_fields_removed
+    assert flagged.canonical_bytes().startswith(b"[2,3,")
+    assert flagged.canonical_bytes().endswith(b",true]")
+
+
+@pytest.mark.usefixtures("journal_with_flagged_entries")
+def test_an_unflagged_entry_keeps_the_version_1_bytes() -> None:
+    entry = JournalEntry.objects.get(index=4)
+
+    assert entry.canonical_bytes().startswith(b"[1,4,")
+    assert entry.canonical_bytes().endswith(f',"{entry.subject_key}"]'.encode())
+
+
+@pytest.mark.usefixtures("journal_with_flagged_entries")
+@pytest.mark.parametrize(("index", "flag"), [(3, False), (4, True)])
+def test_clearing_or_setting_the_flag_is_found(index: int, flag: bool) -> None:
+    execute(
+        'UPDATE journal_journalentry SET unexpected_fields_removed = %s WHERE "index" = %s',
+        [flag, index],
+    )
+
+    assert kinds(verify_journal(chunk_level=SMALL_CHUNKS))["entry_altered"] == [index]

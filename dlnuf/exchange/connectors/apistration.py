@@ -47,7 +47,8 @@ class ApistrationConnector(Connector):
             return envelope_answer(decoded_json(response))
         first_error = error_envelope(json_or_none(response))
         if first_error is None:
-            if status >= 500:
+            # A saturated provider or its proxy often says so without the envelope.
+            if status >= 500 or status == 429:
                 # A proxy's error page in front of a failing provider says enough.
                 raise failure_from_status(status, retry_after=retry_after_seconds(response))
             raise malformed("La réponse d'erreur du fournisseur n'a pas le format attendu.")

@@ -11,7 +11,7 @@ import orjson
 from django.conf import settings
 
 from dlnuf.catalogue.selectors import ConnectorRule
-from dlnuf.exchange.connectors.http import pooled_client
+from dlnuf.exchange.connectors.http import call_deadline, pooled_client
 from dlnuf.exchange.parameters import Trace
 
 USER_AGENT = "guichet-dlnuf"
@@ -99,6 +99,27 @@ def resolve_target(connector: ConnectorRule, *, sandbox_credential: bool) -> Tar
         is_sandbox=False,
         breaker_name=f"{connector.slug}:upstream",
     )
+
+
+def _bounded_body(response: httpx.Response) -> bytes:
+    """The decoded body, refused as soon as it is larger than the setting allows: an answer is
+    never held whole in memory before its size is known."""
+    limit = int(settings.DLNUF_PROVIDER_MAX_ANSWER_BYTES)
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> ProviderFailure:
+    return malformed(f"La réponse du fournisseur dépasse la taille permise ({limit} octets).")
 
 
 def timeout_seconds(connector: ConnectorRule) -> float:
@@ -215,19 +236,31 @@ class Connector(ABC):
         return self._answer(response)
 
     def _send(self, call: ProviderCall, target: Target) -> httpx.Response:
+        """The upstream answer, read whole within one deadline (connect, headers and body) and
+        up to ``DLNUF_PROVIDER_MAX_ANSWER_BYTES``."""
         client = pooled_client(self.settings.slug)
+        # The query is encoded here: httpx merging a parameter list costs more.
+        query = urlencode([*call.params, *self.trace_parameters(call.trace)])
+        headers = {"User-Agent": USER_AGENT, **self.auth_headers(target)}
+        seconds = timeout_seconds(self.settings)
         try:
-            # The query is encoded here: httpx merging a parameter list costs more.
-            query = urlencode([*call.params, *self.trace_parameters(call.trace)])
-            return client.get(
-                f"{target.base_url}{call.path}?{query}" if query else target.base_url + call.path,
-                headers={"User-Agent": USER_AGENT, **self.auth_headers(target)},
-                timeout=timeout_seconds(self.settings),
-            )
+            with (
+                call_deadline(seconds),
+                client.stream(
+                    "GET",
+                    f"{target.base_url}{call.path}?{query}"
+                    if query
+                    else target.base_url + call.path,
+                    headers=headers,
+                    timeout=seconds,
+                ) as response,
+            ):
+                body = _bounded_body(response)
         except httpx.TimeoutException:
             raise ProviderFailure("provider_timeout", breaker_failure=True) from None
         except httpx.HTTPError:
             raise ProviderFailure("provider_unavailable", breaker_failure=True) from None
+        return httpx.Response(response.status_code, headers=response.headers, content=body)
 
     @abstractmethod
     def trace_parameters(self, trace: Trace) -> list[tuple[str, str]]: ...
