@@ -1,8 +1,9 @@
 """The exchange API: ``GET /api/v1/data/<dataset>``, a thin face over the exchange service.
 
-The query string is checked by the exchange itself (it knows each dataset's parameters and must
-journal refusals); the parameters are declared here only so that the OpenAPI document describes
-them, with every problem the operation can answer.
+One route serves every dataset; the OpenAPI document describes each active dataset as its own
+operation, as the upstream APIs do, with only the parameters that dataset accepts. Those
+descriptions are generated from the very rules the exchange checks values with
+(``dlnuf.exchange.parameters``), so the document and the gateway cannot disagree.
 """
 
 from typing import Any
@@ -11,22 +12,34 @@ from uuid import UUID
 import orjson
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
-from ninja.security import HttpBearer
 
-from dlnuf.api.problems import PROBLEM_CONTENT_TYPE, Problem, problem_response
+from dlnuf.api.auth import BearerCredential, challenge_for
+from dlnuf.api.problems import ANY_OPERATION_CODES, problem_openapi_responses, problem_response
+from dlnuf.catalogue.selectors import dataset_with_rules, datasets_for_catalogue
+from dlnuf.exchange.datasets import DatasetRuntime, dataset_lookup
 from dlnuf.exchange.errors import PROBLEMS
-from dlnuf.exchange.parameters import TRACE_RULES, WELL_KNOWN_RULES
+from dlnuf.exchange.parameters import TRACE_RULES
 from dlnuf.exchange.services import ExchangeSuccess, exchange_perform
 
 router = Router(tags=["échange"])
 
+SECURITY_SCHEME = "BearerCredential"
+# The one query parameter that gathers a dataset's subject parameters (form style, exploded: each
+# property is sent as its own query parameter, under its upstream name).
+SUBJECT_PARAMETER = "sujet"
 
-class BearerCredential(HttpBearer):
-    """Hands the Bearer credential to the exchange, which tells unknown, expired and revoked
-    credentials apart and journals what follows."""
-
-    def authenticate(self, request: HttpRequest, token: str) -> str | None:
-        return token or None
+# Problems of the journal API, of the routing and of any operation; the exchange service itself
+# never answers them.
+_NOT_FROM_THE_EXCHANGE = frozenset(
+    {
+        "journal_entry_not_found",
+        "tree_size_beyond_head",
+        "path_not_found",
+        "method_not_allowed",
+        *ANY_OPERATION_CODES,
+    }
+)
+EXCHANGE_CODES = tuple(code for code in PROBLEMS if code not in _NOT_FROM_THE_EXCHANGE)
 
 
 class ExchangeMeta(Schema):
@@ -39,11 +52,6 @@ class ExchangeAnswer(Schema):
     data: dict[str, Any] | list[Any] | None
     links: dict[str, Any]
     meta: ExchangeMeta
-
-
-class ExchangeProblem(Problem):
-    provider_code: str | None = None
-    exchange_id: UUID | None = None
 
 
 _RATE_LIMIT_HEADERS = {
@@ -60,115 +68,147 @@ _RATE_LIMIT_HEADERS = {
         "schema": {"type": "integer"},
     },
 }
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Secondes à attendre avant de réessayer.",
+        "schema": {"type": "integer"},
+    }
+}
+_CHALLENGE = {
+    "WWW-Authenticate": {
+        "description": "Le défi Bearer (RFC 6750).",
+        "schema": {"type": "string"},
+    }
+}
 
-_SUBJECT_DESCRIPTION = (
-    "Identifie la personne ou l'entité ; les paramètres requis dépendent du jeu de données "
-    "(voir le catalogue)."
-)
+
+def _problem_headers() -> dict[int, dict[str, Any]]:
+    headers: dict[int, dict[str, Any]] = {401: dict(_CHALLENGE)}
+    for code in EXCHANGE_CODES:
+        status = PROBLEMS[code].status
+        if status not in (401, 500) and status not in headers:
+            headers[status] = dict(_RATE_LIMIT_HEADERS)
+    headers[429] = {**headers[429], **_RETRY_AFTER}
+    headers[503] = {**headers[503], **_RETRY_AFTER}
+    return headers
 
 
-def _parameter_docs() -> list[dict[str, Any]]:
-    documented = []
-    for rule in TRACE_RULES.values():
-        documented.append(
-            {
-                "name": rule.name,
-                "in": "query",
-                "required": True,
-                "description": f"{rule.label} : {rule.expectation}.",
-                "schema": {"type": "string"},
-            }
-        )
-    for rule in WELL_KNOWN_RULES.values():
-        schema: dict[str, Any] = {"type": "string"}
-        if rule.max_values > 1:
-            schema = {"type": "array", "items": schema, "maxItems": rule.max_values}
-        documented.append(
-            {
-                "name": rule.name,
-                "in": "query",
-                "required": False,
-                "description": f"{rule.label} : {rule.expectation}. {_SUBJECT_DESCRIPTION}",
-                "schema": schema,
-                **({"style": "form", "explode": True} if rule.max_values > 1 else {}),
-            }
-        )
-    documented.append(
+def _trace_parameters() -> list[dict[str, Any]]:
+    return [
         {
-            "name": "Cache-Control",
-            "in": "header",
-            "required": False,
-            "description": "« no-cache » : ne pas réutiliser une réponse mise en cache.",
-            "schema": {"type": "string"},
+            "name": rule.name,
+            "in": "query",
+            "required": True,
+            "description": f"{rule.label} : {rule.expectation}.",
+            "schema": rule.json_schema(),
         }
+        for rule in TRACE_RULES.values()
+    ]
+
+
+def _subject_parameter(runtime: DatasetRuntime) -> dict[str, Any]:
+    names = list(dict.fromkeys(name for e in runtime.endpoints for name in e.parameter_names))
+    properties = {}
+    for name in sorted(names):
+        rule = runtime.rules[name]
+        properties[name] = {
+            **rule.json_schema(),
+            "description": f"{rule.label} : {rule.expectation}.",
+        }
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": False,
+    }
+    ways = [sorted(endpoint.required) for endpoint in runtime.endpoints]
+    if len(ways) == 1:
+        schema["required"] = ways[0]
+    else:
+        schema["anyOf"] = [{"required": way} for way in ways]
+    description = (
+        "Identifie la personne ou l'entité, avec les noms de paramètres de l'API amont ; chaque "
+        "propriété est un paramètre de la requête."
     )
-    return documented
+    if len(ways) > 1:
+        description += " Au choix : " + " ; ou ".join(", ".join(way) for way in ways) + "."
+    return {
+        "name": SUBJECT_PARAMETER,
+        "in": "query",
+        "required": True,
+        "style": "form",
+        "explode": True,
+        "description": description,
+        "schema": schema,
+    }
 
 
-def _problem_docs() -> dict[int, Any]:
-    schema = ExchangeProblem.model_json_schema()
-    schema.pop("title", None)
-    by_status: dict[int, list[Any]] = {}
-    for kind in PROBLEMS.values():
-        by_status.setdefault(kind.status, []).append(kind)
-    responses: dict[int, Any] = {}
-    for status, kinds in sorted(by_status.items()):
-        response: dict[str, Any] = {
-            "description": " ; ".join(f"`{kind.code}` : {kind.title}" for kind in kinds),
-            "content": {
-                PROBLEM_CONTENT_TYPE: {
-                    "schema": schema,
-                    "examples": {
-                        kind.code: {
-                            "summary": kind.title,
-                            "value": {
-                                "type": f"https://guichet-dlnuf.beta.gouv.fr/problemes/{kind.code}",
-                                "title": kind.title,
-                                "status": kind.status,
-                                "code": kind.code,
-                                "detail": kind.detail,
-                            },
-                        }
-                        for kind in kinds
-                    },
-                }
+def _cache_control_parameter() -> dict[str, Any]:
+    return {
+        "name": "Cache-Control",
+        "in": "header",
+        "required": False,
+        "description": "« no-cache » : ne pas réutiliser une réponse mise en cache.",
+        "schema": {"type": "string"},
+    }
+
+
+def _dataset_operation(runtime: DatasetRuntime, title: str, answer_ref: str) -> dict[str, Any]:
+    responses: dict[str, Any] = {
+        "200": {
+            "description": "La donnée, réduite aux champs que l'habilitation ouvre.",
+            "headers": {
+                **_RATE_LIMIT_HEADERS,
+                "X-Response-Cached": {
+                    "description": "« true » quand la réponse du fournisseur vient du cache.",
+                    "schema": {"type": "string", "enum": ["true", "false"]},
+                },
             },
-        }
-        if status != 401:
-            response["headers"] = dict(_RATE_LIMIT_HEADERS)
-        if status in (429, 503):
-            response["headers"]["Retry-After"] = {
-                "description": "Secondes à attendre avant de réessayer.",
-                "schema": {"type": "integer"},
-            }
-        responses[status] = response
-    responses[200] = {
-        "headers": {
-            **_RATE_LIMIT_HEADERS,
-            "X-Response-Cached": {
-                "description": "« true » quand la réponse du fournisseur vient du cache.",
-                "schema": {"type": "string", "enum": ["true", "false"]},
-            },
+            "content": {"application/json": {"schema": {"$ref": answer_ref}}},
         }
     }
-    return responses
+    problems = problem_openapi_responses(EXCHANGE_CODES, headers_by_status=_problem_headers())
+    responses.update({str(status): response for status, response in problems.items()})
+    return {
+        "operationId": "data_" + runtime.slug.replace("-", "_"),
+        "tags": ["échange"],
+        "summary": title,
+        "description": (
+            f"Interroge le fournisseur du jeu de données « {title} » au sujet d'une personne ou "
+            "d'une entité, retire tout champ que les périmètres de l'habilitation n'ouvrent pas, "
+            "inscrit l'accès au journal et répond `{data, links, meta}`. Les paramètres de "
+            "traçabilité `recipient`, `context` et `object` sont obligatoires ; le sujet est "
+            "identifié avec les noms de paramètres de l'API amont, et tout autre paramètre est "
+            "refusé (`unknown_parameter`). Avec un jeton de bac à sable, SIREN et SIRET du sujet "
+            "ne sont contrôlés que dans leur format. Toute erreur est un "
+            "`application/problem+json` (RFC 9457) dont le champ `code` est stable."
+        ),
+        "parameters": [
+            *_trace_parameters(),
+            _subject_parameter(runtime),
+            _cache_control_parameter(),
+        ],
+        "responses": responses,
+        "security": [{SECURITY_SCHEME: []}],
+    }
 
 
-@router.get(
-    "/{slug}",
-    auth=BearerCredential(),
-    response={200: ExchangeAnswer},
-    summary="Obtenir une donnée d'un jeu de données habilité",
-    description=(
-        "Interroge le fournisseur du jeu de données `slug` au sujet d'une personne ou d'une "
-        "entité, retire tout champ que les périmètres de l'habilitation n'ouvrent pas, inscrit "
-        "l'accès au journal et répond `{data, links, meta}`. Les paramètres de traçabilité "
-        "`recipient`, `context` et `object` sont obligatoires ; le sujet est identifié avec les "
-        "noms de paramètres des API amont. Toute erreur est un `application/problem+json` "
-        "(RFC 9457) dont le champ `code` est stable."
-    ),
-    openapi_extra={"parameters": _parameter_docs(), "responses": _problem_docs()},
-)
+def dataset_openapi(path_prefix: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The paths of every active dataset, and the component schemas they refer to."""
+    answer = ExchangeAnswer.model_json_schema(ref_template="#/components/schemas/{model}")
+    components = {**answer.pop("$defs", {}), "ExchangeAnswer": answer}
+    paths: dict[str, Any] = {}
+    for dataset in datasets_for_catalogue():
+        rules = dataset_with_rules(dataset.slug)
+        runtime = dataset_lookup(dataset.slug).runtime
+        if rules is None or runtime is None or not runtime.endpoints:
+            continue
+        paths[f"{path_prefix}data/{runtime.slug}"] = {
+            "get": _dataset_operation(runtime, rules.title, "#/components/schemas/ExchangeAnswer")
+        }
+    return paths, components
+
+
+@router.get("/{slug}", auth=BearerCredential(), include_in_schema=False)
 def data_exchange(request: HttpRequest, slug: str) -> HttpResponse:
     outcome = exchange_perform(
         dataset_slug=slug,
@@ -190,15 +230,10 @@ def data_exchange(request: HttpRequest, slug: str) -> HttpResponse:
         )
         return HttpResponse(body, content_type="application/json", headers=outcome.headers)
     refusal = outcome.refusal
-    headers = dict(outcome.headers)
-    if refusal.status == 401:
-        headers["WWW-Authenticate"] = 'Bearer realm="dlnuf", error="invalid_token"'
     return problem_response(
-        status=refusal.status,
         code=refusal.code,
-        title=refusal.kind.title,
         detail=refusal.detail,
-        headers=headers,
+        headers={**outcome.headers, **challenge_for(refusal)},
         parameter=refusal.parameter,
         provider_code=refusal.provider_code,
         exchange_id=str(outcome.exchange_id) if outcome.exchange_id else None,

@@ -10,19 +10,18 @@ from typing import Any
 from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
-from ninja import Router, Schema
-from ninja.security import HttpBearer
+from ninja import Query, Router, Schema
 
-from dlnuf.api.problems import Problem, problem_response
-from dlnuf.habilitations.selectors import grant_for_secret_hash
-from dlnuf.habilitations.services import credential_hash
+from dlnuf.api.auth import BearerCredential, challenge_for, grant_of
+from dlnuf.api.problems import problem_openapi_responses, problem_response
+from dlnuf.exchange.errors import ExchangeRefused
 from dlnuf.journal.errors import JournalIntegrityError, ProofRequestError
 from dlnuf.journal.models import JournalEntry
 from dlnuf.journal.selectors import (
     consistency_proof,
     inclusion_proof,
     journal_entry_for_consumer,
+    tree_head_current,
 )
 from dlnuf.journal.services import tree_head_sign
 from dlnuf.journal.signing import journal_key
@@ -30,7 +29,7 @@ from dlnuf.journal.signing import journal_key
 router = Router(tags=["journal"])
 
 # Indices are 64-bit signed integers in the database; larger numbers cannot name an entry.
-_LARGEST_INDEX = 1 << 63
+_LARGEST_INDEX = (1 << 63) - 1
 
 
 def _b64(value: bytes) -> str:
@@ -87,21 +86,18 @@ class JournalEntryOut(Schema):
 
 def _journal_unavailable() -> HttpResponse:
     return problem_response(
-        status=503,
         code="journal_unavailable",
-        title="Journal indisponible",
         detail="Le journal ne peut pas produire cette preuve pour le moment.",
     )
 
 
 def _proof_problem(error: ProofRequestError) -> HttpResponse:
-    return problem_response(
-        status=400,
-        code=error.code,
-        title="Paramètre invalide",
-        detail=error.detail,
-        parameter=error.parameter,
-    )
+    return problem_response(code=error.code, detail=error.detail, parameter=error.parameter)
+
+
+_PROOF_PROBLEMS = problem_openapi_responses(
+    ("invalid_parameter", "tree_size_beyond_head", "journal_unavailable")
+)
 
 
 @router.get(
@@ -115,6 +111,7 @@ def _proof_problem(error: ProofRequestError) -> HttpResponse:
         "(64 bits gros-boutiste), puis les 32 octets de la racine. `key_id` est le SHA-256 "
         "hexadécimal de la clé publique brute."
     ),
+    openapi_extra={"responses": problem_openapi_responses(())},
 )
 def tree_head(request: HttpRequest) -> Any:
     signed = tree_head_sign()
@@ -132,14 +129,20 @@ def tree_head(request: HttpRequest) -> Any:
 
 @router.get(
     "/proof/inclusion",
-    response={200: InclusionProofOut, 400: Problem, 503: Problem},
+    response={200: InclusionProofOut},
     summary="Preuve d'inclusion d'une entrée",
     description=(
         "Le chemin d'audit (RFC 9162, § 2.1.3) de l'entrée `leaf_index` dans l'arbre de taille "
-        "`tree_size` (par défaut la taille actuelle), de la feuille vers la racine."
+        "`tree_size` (par défaut la taille actuelle), de la feuille vers la racine. "
+        "`leaf_index` doit être inférieur à `tree_size`."
     ),
+    openapi_extra={"responses": _PROOF_PROBLEMS},
 )
-def proof_inclusion(request: HttpRequest, leaf_index: int, tree_size: int | None = None) -> Any:
+def proof_inclusion(
+    request: HttpRequest,
+    leaf_index: int = Query(..., ge=0),
+    tree_size: int | None = Query(None, ge=1),
+) -> Any:
     try:
         proof = inclusion_proof(leaf_index=leaf_index, tree_size=tree_size)
     except ProofRequestError as error:
@@ -157,14 +160,20 @@ def proof_inclusion(request: HttpRequest, leaf_index: int, tree_size: int | None
 
 @router.get(
     "/proof/consistency",
-    response={200: ConsistencyProofOut, 400: Problem, 503: Problem},
+    response={200: ConsistencyProofOut},
     summary="Preuve de cohérence entre deux tailles",
     description=(
         "Le chemin de cohérence (RFC 9162, § 2.1.4) qui prouve que l'arbre de taille `first` "
-        "est le début de l'arbre de taille `second` (par défaut la taille actuelle)."
+        "est le début de l'arbre de taille `second` (par défaut la taille actuelle). `first` "
+        "ne peut pas dépasser `second`."
     ),
+    openapi_extra={"responses": _PROOF_PROBLEMS},
 )
-def proof_consistency(request: HttpRequest, first: int, second: int | None = None) -> Any:
+def proof_consistency(
+    request: HttpRequest,
+    first: int = Query(..., ge=1),
+    second: int | None = Query(None, ge=1),
+) -> Any:
     try:
         proof = consistency_proof(first=first, second=second)
     except ProofRequestError as error:
@@ -178,37 +187,6 @@ def proof_consistency(request: HttpRequest, first: int, second: int | None = Non
         "first_root_hash": _b64(proof.first_root),
         "second_root_hash": _b64(proof.second_root),
     }
-
-
-def _consumer_siret(secret: str) -> str | HttpResponse:
-    """The organisation of a valid credential, or the problem to answer."""
-    grant = grant_for_secret_hash(credential_hash(secret))
-    challenge = {"WWW-Authenticate": 'Bearer realm="dlnuf"'}
-    if grant is None:
-        return problem_response(
-            status=401,
-            code="credential_unknown",
-            title="Jeton inconnu",
-            detail="Ce jeton n'existe pas. Vérifiez qu'il a été copié en entier.",
-            headers=challenge,
-        )
-    if grant.revoked:
-        return problem_response(
-            status=401,
-            code="credential_revoked",
-            title="Jeton révoqué",
-            detail="Ce jeton ou l'habilitation qui l'a produit a été révoqué.",
-            headers=challenge,
-        )
-    if grant.expires_at <= timezone.now():
-        return problem_response(
-            status=401,
-            code="credential_expired",
-            title="Jeton expiré",
-            detail="Ce jeton ou l'habilitation qui l'a produit est arrivé à échéance.",
-            headers=challenge,
-        )
-    return grant.organisation_siret
 
 
 def _entry_out(entry: JournalEntry) -> dict[str, Any]:
@@ -235,38 +213,66 @@ def _entry_out(entry: JournalEntry) -> dict[str, Any]:
     }
 
 
-class ConsumerBearer(HttpBearer):
-    """Passes the credential on; the view tells unknown, revoked and expired ones apart."""
-
-    def authenticate(self, request: HttpRequest, token: str) -> str | None:
-        return token or None
-
-
 @router.get(
     "/entries/{index}",
-    response={200: JournalEntryOut, 401: Problem, 404: Problem},
+    response={200: JournalEntryOut},
     summary="Une entrée du journal (ses propres échanges)",
     description=(
         "L'entrée d'un échange fait avec un jeton de votre organisation, avec ses octets "
         "canoniques (`canonical`, base64) : SHA-256(0x00 ‖ octets canoniques) doit redonner "
         "`leaf_hash`, que la preuve d'inclusion relie à une tête signée."
     ),
-    auth=ConsumerBearer(),
+    auth=BearerCredential(),
+    openapi_extra={
+        "responses": problem_openapi_responses(
+            (
+                "invalid_parameter",
+                "credential_missing",
+                "credential_unknown",
+                "credential_expired",
+                "credential_revoked",
+                "journal_entry_not_found",
+            )
+        )
+    },
 )
 def journal_entry(request: HttpRequest, index: int) -> Any:
-    consumer_siret = _consumer_siret(str(request.auth))  # type: ignore[attr-defined]
-    if isinstance(consumer_siret, HttpResponse):
-        return consumer_siret
+    try:
+        grant = grant_of(request)
+    except ExchangeRefused as refusal:
+        return problem_response(code=refusal.code, headers=challenge_for(refusal))
     entry = (
-        journal_entry_for_consumer(index=index, consumer_siret=consumer_siret)
-        if 0 <= index < _LARGEST_INDEX
+        journal_entry_for_consumer(index=index, consumer_siret=grant.organisation_siret)
+        if 0 <= index <= _LARGEST_INDEX
         else None
     )
     if entry is None:
         return problem_response(
-            status=404,
             code="journal_entry_not_found",
-            title="Entrée introuvable",
             detail=f"Aucune entrée {index} ne concerne un échange de votre organisation.",
         )
     return _entry_out(entry)
+
+
+def journal_openapi_ranges(paths: dict[str, Any], path_prefix: str) -> None:
+    """Bounds the proof parameters by the tree's size when the document is produced: larger
+    values name entries and trees that do not exist yet."""
+    size = tree_head_current().size
+    if size < 1:
+        return
+    bounds = {
+        "proof/inclusion": {"leaf_index": size - 1, "tree_size": size},
+        "proof/consistency": {"first": size, "second": size},
+    }
+    for suffix, maxima in bounds.items():
+        operation = paths.get(f"{path_prefix}journal/{suffix}", {}).get("get", {})
+        for parameter in operation.get("parameters", []):
+            if parameter["name"] in maxima:
+                _set_maximum(parameter["schema"], maxima[parameter["name"]])
+
+
+def _set_maximum(schema: dict[str, Any], maximum: int) -> None:
+    # An optional parameter's schema is a union with null; bound its integer branch.
+    for branch in schema.get("anyOf", [schema]):
+        if branch.get("type") == "integer":
+            branch["maximum"] = maximum

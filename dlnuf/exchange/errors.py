@@ -1,4 +1,5 @@
-"""Every problem the exchange API can answer, in one table.
+"""Every problem the API can answer (exchange, journal, any other answer under /api/), in one
+table.
 
 Each problem has a stable ``code`` (what client software tests), an HTTP status, and a French
 title and default detail. The table is the reference documentation of the API's errors: the
@@ -47,6 +48,30 @@ _KINDS = (
         "Le destinataire est l'entité recherchée",
         "Le paramètre recipient doit être le SIRET de l'organisation habilitée qui utilisera la "
         "donnée, pas le SIREN ou le SIRET de l'entité recherchée.",
+    ),
+    ProblemKind(
+        "tree_size_beyond_head",
+        400,
+        "Taille d'arbre future",
+        "La taille demandée dépasse celle de l'arbre du journal ; demandez d'abord sa tête.",
+    ),
+    ProblemKind(
+        "too_many_parameters",
+        400,
+        "Trop de paramètres",
+        "La requête contient plus de paramètres que le serveur n'en lit.",
+    ),
+    ProblemKind(
+        "request_too_large",
+        400,
+        "Requête trop volumineuse",
+        "La requête dépasse la taille que le serveur accepte.",
+    ),
+    ProblemKind(
+        "bad_request",
+        400,
+        "Requête refusée",
+        "La requête est mal formée ou vise un nom d'hôte que ce serveur ne sert pas.",
     ),
     ProblemKind(
         "credential_missing",
@@ -99,6 +124,24 @@ _KINDS = (
         "Aucun jeu de données actif ne porte ce nom.",
     ),
     ProblemKind(
+        "journal_entry_not_found",
+        404,
+        "Entrée du journal introuvable",
+        "Aucune entrée de ce numéro ne concerne un échange de votre organisation.",
+    ),
+    ProblemKind(
+        "path_not_found",
+        404,
+        "Adresse inconnue",
+        "Aucune opération de l'API ne correspond à cette adresse ; voir /api/v1/openapi.json.",
+    ),
+    ProblemKind(
+        "method_not_allowed",
+        405,
+        "Méthode non permise",
+        "Cette adresse n'accepte pas cette méthode HTTP ; l'en-tête Allow donne celles permises.",
+    ),
+    ProblemKind(
         "subject_not_found",
         404,
         "Personne ou entité non trouvée",
@@ -123,6 +166,13 @@ _KINDS = (
         "Trop de requêtes",
         "Vous avez dépassé le nombre d'appels par minute permis pour ce jeton. Réessayez après "
         "le délai indiqué par l'en-tête Retry-After.",
+    ),
+    ProblemKind(
+        "internal_error",
+        500,
+        "Erreur interne",
+        "Une erreur inattendue est survenue ; elle est consignée pour l'exploitation. Réessayez "
+        "plus tard.",
     ),
     ProblemKind(
         "provider_error",

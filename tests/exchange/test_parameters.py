@@ -1,6 +1,9 @@
 """The gateway's own checks of the upstream parameter names."""
 
+from typing import Any
+
 import pytest
+from hypothesis import given, settings, strategies
 
 from dlnuf.exchange.errors import ExchangeRefused
 from dlnuf.exchange.parameters import (
@@ -131,3 +134,68 @@ def test_subject_identity_uses_upstream_names_and_falls_back_on_required_values(
     assert subject_identity({"numeroFamille": ["12345678"]}, ["numeroFamille"]) == {
         "numeroFamille": "12345678"
     }
+
+
+SCHEMA_RULES = {
+    **{name: rule.without_checksum() for name, rule in WELL_KNOWN_RULES.items()},
+    **TRACE_RULES,
+    "recipient": TRACE_RULES["recipient"].without_checksum(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCHEMA_RULES))
+@settings(max_examples=25, deadline=None)
+@given(data=strategies.data())
+def test_every_value_the_published_schema_allows_is_accepted(name: str, data: Any) -> None:
+    rule = SCHEMA_RULES[name]
+    schema = rule.value_schema()
+    if schema["type"] == "integer":
+        value = str(data.draw(strategies.integers(schema["minimum"], schema["maximum"])))
+    else:
+        value = data.draw(
+            strategies.from_regex(schema["pattern"], fullmatch=True).filter(
+                lambda text: len(text) <= schema["maxLength"]
+            )
+        )
+
+    assert rule.check(value) is not None
+
+
+def test_published_schemas_carry_patterns_ranges_and_repeats() -> None:
+    assert WELL_KNOWN_RULES["siren"].json_schema() == {
+        "type": "string",
+        "pattern": "^[0-9]{9}$",
+        "maxLength": 9,
+    }
+    assert WELL_KNOWN_RULES["jourDateNaissance"].json_schema() == {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 31,
+    }
+    first_names = WELL_KNOWN_RULES["prenoms[]"].json_schema()
+    assert (first_names["type"], first_names["minItems"], first_names["maxItems"]) == (
+        "array",
+        1,
+        3,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "refused"),
+    [
+        ("anneeDateNaissance", "1899"),
+        ("annee", "1999"),
+        ("limit", "0"),
+        ("limit", "10001"),
+        ("nomCommuneNaissance", "Lyon\x01"),
+    ],
+)
+def test_values_the_upstream_apis_refuse_are_refused_here(name: str, refused: str) -> None:
+    with pytest.raises(ExchangeRefused):
+        check_values(WELL_KNOWN_RULES[name], [refused])
+
+
+def test_a_trace_text_of_spaces_only_is_refused() -> None:
+    with pytest.raises(ExchangeRefused):
+        check_values(TRACE_RULES["context"], ["   "])
+    assert check_values(TRACE_RULES["context"], [" Cantine "]) == [" Cantine "]

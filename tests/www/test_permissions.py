@@ -84,6 +84,7 @@ PUBLIC = {
     "api-v1:tree_head": "journal : tête d'arbre signée, publique pour la vérification",
     "api-v1:proof_inclusion": "journal : preuve d'inclusion, publique pour la vérification",
     "api-v1:proof_consistency": "journal : preuve de cohérence, publique pour la vérification",
+    "api-path-not-found": "toute autre adresse sous /api/ : problème 404 path_not_found",
 }
 # Paths whose callers are software: without credentials they get 401, not a login page.
 CREDENTIAL_PREFIXES = ("/api/", "/sandbox/")
