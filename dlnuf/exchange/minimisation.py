@@ -17,7 +17,8 @@ comes, less what the other scopes govern.
 
 A list of objects has a *base scope*: the first scope (in catalogue order) that names the list or
 a path above it, or else the first one that names a path inside it. The list appears only when its
-base scope is granted, because even the number of its elements is information.
+base scope is granted, because even the number of its elements is information. Scopes that name
+the very same path as the base scope (two names of one perimeter) count as the base scope too.
 
 Anything else is removed, and what no rule expects at all (a key outside the known paths, an
 object or list where a plain value is expected, a plain value where an object or a list is
@@ -54,6 +55,9 @@ class _Node:
     # For a list of objects: whether its base scope is granted, once a scope has settled it.
     base_granted: bool | None = None
     base_from_above: bool = False
+    # The scope path that settled the base from above: another scope naming the very same path is
+    # an equivalent scope (two names of one perimeter), and either one granted shows the list.
+    base_source: "_Path | None" = None
 
 
 @dataclass(frozen=True)
@@ -74,16 +78,25 @@ def _names(path: _Path) -> tuple[str, ...]:
     return tuple(name for name, _ in path)
 
 
+def _names_path(path: _Path) -> _Path:
+    # Two scopes name the same place whether or not they mark its lists with "[]".
+    return tuple((name, False) for name, _ in path)
+
+
 def _is_object_list(node: _Node) -> bool:
     return node.is_list and bool(node.children)
 
 
-def _settle_from_above(node: _Node, granted: bool) -> None:
-    if _is_object_list(node) and not node.base_from_above:
-        node.base_granted = granted
-        node.base_from_above = True
+def _settle_from_above(node: _Node, granted: bool, source: _Path) -> None:
+    if _is_object_list(node):
+        if not node.base_from_above:
+            node.base_granted = granted
+            node.base_from_above = True
+            node.base_source = source
+        elif node.base_source == source:
+            node.base_granted = bool(node.base_granted) or granted
     for child in node.children.values():
-        _settle_from_above(child, granted)
+        _settle_from_above(child, granted, source)
 
 
 def _is_plain_list(value: Any) -> bool:
@@ -165,7 +178,7 @@ class Minimiser:
             if _is_object_list(node) and not node.base_from_above and node.base_granted is None:
                 node.base_granted = granted
             node = node.children[name]
-        _settle_from_above(node, granted)
+        _settle_from_above(node, granted, _names_path(path))
 
     def minimise(self, data: Any, *, links: Mapping[str, Any] | None = None) -> MinimisedAnswer:
         walk = _Walk()
