@@ -1,9 +1,11 @@
 """Reads on habilitations, including the gateway's hot-path credential lookup."""
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+from django.db import connection
 from django.db.models import BigIntegerField, Count, ExpressionWrapper, F, Q, QuerySet
 from django.utils import timezone
 
@@ -52,29 +54,79 @@ class Grant:
     rate_limit_per_minute: int | None
 
 
+_GRANT_COLUMNS = (
+    "pk",
+    "habilitation_id",
+    "habilitation__organisation__siret",
+    "habilitation__dataset__slug",
+    "environment",
+    "expires_at",
+    "habilitation__expires_at",
+    "revoked_at",
+    "habilitation__revoked_at",
+    "rate_limit_per_minute",
+)
+
+
+@functools.cache
+def _grant_statements(vendor: str) -> tuple[str, str]:
+    """The SQL of the two lookups, written by the ORM once per process and database kind.
+
+    The lookup runs on every call of the gateway: compiling its queries each time cost about
+    1 ms, ten times what the database takes to answer them.
+    """
+    credential_sql, _ = (
+        Credential.objects.filter(secret_hash="").values_list(*_GRANT_COLUMNS).query
+    ).sql_with_params()
+    scopes_sql, _ = (
+        Habilitation.scopes.through.objects.filter(habilitation_id=0).values_list("scope__slug")
+    ).query.sql_with_params()
+    return credential_sql, scopes_sql
+
+
+def _aware(moment: datetime | str) -> datetime:
+    # SQLite hands back naive UTC datetimes (or text) where PostgreSQL hands back aware ones;
+    # the ORM would convert them the same way.
+    value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
+
+
 def grant_for_secret_hash(secret_hash: str) -> Grant | None:
     """The grant of the credential with this hash, or None when no such credential exists.
 
-    Two indexed queries: the credential with its habilitation, then the habilitation's scopes.
+    Two indexed queries, on every call (never cached): the credential with its habilitation,
+    then the habilitation's scopes.
     """
-    credential = (
-        Credential.objects.select_related("habilitation__organisation", "habilitation__dataset")
-        .filter(secret_hash=secret_hash)
-        .first()
-    )
-    if credential is None:
-        return None
-    habilitation = credential.habilitation
+    credential_sql, scopes_sql = _grant_statements(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(credential_sql, [secret_hash])
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        (
+            credential_id,
+            habilitation_id,
+            siret,
+            dataset_slug,
+            environment,
+            credential_expires_at,
+            habilitation_expires_at,
+            credential_revoked_at,
+            habilitation_revoked_at,
+            rate_limit_per_minute,
+        ) = row
+        cursor.execute(scopes_sql, [habilitation_id])
+        scope_slugs = frozenset(slug for (slug,) in cursor.fetchall())
     return Grant(
-        credential_id=credential.pk,
-        habilitation_id=habilitation.pk,
-        organisation_siret=habilitation.organisation.siret,
-        dataset_slug=habilitation.dataset.slug,
-        scope_slugs=frozenset(habilitation.scopes.values_list("slug", flat=True)),
-        environment=credential.environment,
-        expires_at=min(credential.expires_at, habilitation.expires_at),
-        revoked=credential.revoked_at is not None or habilitation.revoked_at is not None,
-        rate_limit_per_minute=credential.rate_limit_per_minute,
+        credential_id=credential_id,
+        habilitation_id=habilitation_id,
+        organisation_siret=siret,
+        dataset_slug=dataset_slug,
+        scope_slugs=scope_slugs,
+        environment=environment,
+        expires_at=min(_aware(credential_expires_at), _aware(habilitation_expires_at)),
+        revoked=credential_revoked_at is not None or habilitation_revoked_at is not None,
+        rate_limit_per_minute=rate_limit_per_minute,
     )
 
 
