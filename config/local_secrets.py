@@ -1,7 +1,9 @@
 """Development secrets kept under ``var/`` so that a fresh checkout runs with nothing configured."""
 
+import contextlib
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 
@@ -13,12 +15,15 @@ def local_secret(var_dir: Path, name: str) -> str:
     except FileNotFoundError:
         pass
     var_dir.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_hex(32)
+    # The secret is written whole to a private temporary file, then linked to its name in one
+    # step: a process starting at the same moment sees either no file or the whole secret, never
+    # an empty one, and the first link wins for every process.
+    fd, temporary = tempfile.mkstemp(dir=var_dir, prefix=f".{name}.")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        # Another process created it first: use theirs so that both agree.
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(value)
-    return value
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
+    finally:
+        os.unlink(temporary)
+    return path.read_text().strip()
