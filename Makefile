@@ -23,6 +23,9 @@ node_modules/.package-lock.json: package.json package-lock.json
 migrate: install
 	$(PY) manage.py migrate --no-input
 
+# Links in e-mails, the catalogue's examples and the demo data's output follow the address served.
+run seed: export DLNUF_SITE_URL ?= http://$(HOST):$(PORT)
+
 seed: migrate
 	$(PY) manage.py load_catalogue
 	$(PY) manage.py load_demo_data

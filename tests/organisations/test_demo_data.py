@@ -96,13 +96,14 @@ def test_a_revoked_demo_credential_stays_revoked():
     assert "révoqué, laissé tel quel" in output
 
 
-def test_the_printed_curl_asks_the_sandbox_for_a_found_identity():
+def test_the_printed_curl_asks_the_sandbox_for_a_found_identity(settings):
+    settings.DLNUF_SITE_URL = "http://127.0.0.1:8101"
     catalogue_load()
     output = _run()
     assert output.rstrip().endswith(example_curl())
 
     words = shlex.split(example_curl())
-    assert words[:3] == ["curl", "-G", "http://127.0.0.1:8000/api/v1/data/quotient-familial"]
+    assert words[:3] == ["curl", "-G", "http://127.0.0.1:8101/api/v1/data/quotient-familial"]
     assert f"Authorization: Bearer {DEMO_GRANTS[0].secret}" in words
     query: dict[str, list[str] | str] = {}
     for word in words[words.index("--data-urlencode") + 1 :: 2]:

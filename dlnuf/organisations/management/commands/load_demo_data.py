@@ -27,7 +27,6 @@ from dlnuf.support.demo import load_demo as demo_support
 from dlnuf.toolbox.demo import load_demo as demo_toolbox
 
 DEMO_LABEL = "données de démonstration"
-BASE_URL = "http://127.0.0.1:8000"
 
 
 @dataclass(frozen=True)
@@ -126,7 +125,7 @@ def example_curl(secret: str = DEMO_GRANTS[0].secret) -> str:
     parts = [
         "curl",
         "-G",
-        f"{BASE_URL}/api/v1/data/quotient-familial",
+        f"{settings.DLNUF_SITE_URL}/api/v1/data/quotient-familial",
         "-H",
         f"Authorization: Bearer {secret}",
     ]
