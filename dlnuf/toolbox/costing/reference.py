@@ -192,10 +192,11 @@ def panorama_placement(
         if p["planned_duration_years"] is not None
         and cost_meur / SIZE_BAND <= p["cost_meur"] <= cost_meur * SIZE_BAND
     ]
-    duration_label = "projets de coût comparable (à un facteur 3 près)"
+    # Labels read after a count or "des": "parmi 12 projets du Panorama de coût comparable".
+    duration_label = "projets du Panorama de coût comparable (à un facteur 3 près)"
     if len(similar) < MIN_GROUP:
         similar = [p for p in projects if p["planned_duration_years"] is not None]
-        duration_label = "tous les projets"
+        duration_label = "projets du Panorama, toutes tailles confondues"
     durations = sorted(p["planned_duration_years"] * 12 for p in similar)
     return {
         "cost_group": group_label,

@@ -331,8 +331,9 @@ def _advice(
     panorama = reference.get("panorama")
     if panorama and panorama["duration_percentile"] < 20:
         advice.append(
-            f"La durée prévue est plus courte que {100 - panorama['duration_percentile']:.0f} % "
-            f"des {panorama['duration_group']} du Panorama : vérifier le calendrier."
+            "La durée prévue est plus courte que celle de "
+            f"{100 - panorama['duration_percentile']:.0f}\u202f% des "
+            f"{panorama['duration_group']} : vérifier le calendrier."
         )
     threshold = float(overrun_facts()["dinum_opinion_threshold_eur"])
     if max(cost, cautious_p80["cost_p80"]) >= threshold:

@@ -91,6 +91,8 @@ AXES = {
 }
 # Weights of the value index (necessity, strategic value, profitability); editable.
 DEFAULT_WEIGHTS = {"necessity": 0.3, "strategic": 0.3, "profitability": 0.4}
+# Weights typed in percent with two decimals, then divided by 100, may miss 1 by a rounding.
+WEIGHTS_TOLERANCE = 1e-6
 
 # Profitability axis: the profitability index mapped linearly from 0.5 (score 0) to 2 (score 4).
 PI_FOR_ZERO = 0.5
@@ -210,6 +212,11 @@ def check_inputs(inputs: Mapping[str, Any]) -> None:
     values = [_number(weights.get(axis), "Pondération") for axis in DEFAULT_WEIGHTS]
     if any(value < 0 for value in values) or sum(values) <= 0:
         raise MarevaInputError("Les pondérations doivent être positives, et pas toutes nulles.")
+    if not math.isclose(sum(values), 1.0, abs_tol=WEIGHTS_TOLERANCE):
+        total = f"{sum(values) * 100:.4g}".replace(".", ",")
+        raise MarevaInputError(
+            f"Les pondérations doivent totaliser 100 % ; elles totalisent {total} %."
+        )
     years = inputs.get("years", {})
     for key, label, _, _ in YEAR_ROWS:
         row = years.get(key, [])

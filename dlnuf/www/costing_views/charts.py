@@ -11,6 +11,11 @@ PLOT_HEIGHT = 160
 TOP = 20
 LABEL_WIDTH = 260
 ROW = 40
+BAR_HEIGHT = 14
+BAR_GAP = 2
+# The estimate's line stays this far inside the drawing when the estimate lies beyond the
+# simulated range, so that it shows at the edge rather than vanishing.
+MARKER_INSET = 1
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,8 @@ class Histogram:
     width: int
     height: int
     baseline: int
+    label_y: int
+    high_label_x: int
     columns: tuple[Column, ...]
     marker_x: float
     low: float
@@ -51,12 +58,15 @@ def histogram(data: Mapping[str, Any], marker: float) -> Histogram:
             )
         )
     span = (high - low) or 1.0
+    marker_x = WIDTH * (marker - low) / span
     return Histogram(
         width=WIDTH,
         height=baseline + 30,
         baseline=baseline,
+        label_y=baseline + 18,
+        high_label_x=WIDTH - 2,
         columns=tuple(columns),
-        marker_x=round(WIDTH * (marker - low) / span, 1),
+        marker_x=round(max(MARKER_INSET, min(WIDTH - MARKER_INSET, marker_x)), 1),
         low=low,
         high=high,
     )
@@ -66,6 +76,7 @@ def histogram(data: Mapping[str, Any], marker: float) -> Histogram:
 class MethodBar:
     label: str
     y: int
+    p80_y: int
     p50_width: float
     p80_width: float
     text_y: int
@@ -76,6 +87,8 @@ class MethodBars:
     width: int
     height: int
     left: int
+    label_x: int
+    bar_height: int
     estimate_x: float
     bars: tuple[MethodBar, ...]
 
@@ -88,6 +101,7 @@ def method_bars(methods: Sequence[Mapping[str, Any]], estimate: float) -> Method
         MethodBar(
             label=method["label"],
             y=index * ROW + 4,
+            p80_y=index * ROW + 4 + BAR_HEIGHT + BAR_GAP,
             p50_width=round(span * method["cost_p50"] / top, 1),
             p80_width=round(span * method["cost_p80"] / top, 1),
             text_y=index * ROW + 22,
@@ -98,6 +112,8 @@ def method_bars(methods: Sequence[Mapping[str, Any]], estimate: float) -> Method
         width=WIDTH,
         height=len(methods) * ROW + 4,
         left=LABEL_WIDTH,
+        label_x=LABEL_WIDTH - 8,
+        bar_height=BAR_HEIGHT,
         estimate_x=round(LABEL_WIDTH + span * estimate / top, 1),
         bars=tuple(bars),
     )

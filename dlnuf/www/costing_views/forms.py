@@ -19,6 +19,7 @@ from dlnuf.toolbox.costing.review import (
     UNITS,
 )
 from dlnuf.www.forms import PortalForm
+from dlnuf.www.numbers import FrenchDecimalField, FrenchIntegerField, FrenchPercentField
 from dlnuf.www.toolbox_views.forms import MissionChoiceForm
 
 PACKAGE_ROWS = 6
@@ -30,23 +31,30 @@ PACKAGE_COLUMNS = (
 )
 
 
-def _number(label: str, *, required: bool = True, initial: Any = None, **limits: Any) -> Any:
-    return forms.DecimalField(
+# Beyond these, a figure is a typing slip rather than a project: ten billion euros, fifty years,
+# a hundred million days.
+MAX_COST = 10_000_000_000
+MAX_MONTHS = 600
+MAX_DAYS = 100_000_000
+MAX_KSLOC = 100_000
+MAX_FUNCTION_POINTS = 10_000_000
+MAX_FUNCTIONS_COUNTED = 100_000
+
+
+def _number(
+    label: str, *, maximum: int, required: bool = True, initial: Any = None
+) -> FrenchDecimalField:
+    return FrenchDecimalField(
         label=label,
         required=required,
         initial=initial,
-        min_value=limits.pop("min_value", 0),
-        max_digits=14,
+        minimum=0,
+        maximum=maximum,
         decimal_places=2,
         error_messages={
             "required": "Ce champ est obligatoire.",
-            "invalid": "Saisissez un nombre.",
             "min_value": "Cette valeur ne peut pas être négative.",
-            "max_value": "Cette valeur est trop grande.",
-            "max_digits": "Ce nombre est trop grand.",
-            "max_decimal_places": "Deux décimales au plus.",
         },
-        **limits,
     )
 
 
@@ -56,18 +64,24 @@ class CostingForm(PortalForm):
         max_length=200,
         error_messages={"required": "Donnez un intitulé au projet."},
     )
-    cost = _number("Coût estimé par l'équipe (€)")
-    months = _number("Durée estimée (mois)")
+    cost = _number("Coût estimé par l'équipe (€)", maximum=MAX_COST)
+    months = _number("Durée estimée (mois)", maximum=MAX_MONTHS)
     phase = forms.ChoiceField(
         label="Phase du projet",
         choices=[(key, label) for key, (label, _) in PHASES.items()],
         initial="framing",
     )
-    contingency = _number("Dont provision pour aléas (€)", required=False, initial=0)
+    contingency = _number(
+        "Dont provision pour aléas (€)", maximum=MAX_COST, required=False, initial=0
+    )
     ministry = forms.ChoiceField(label="Ministère porteur", required=False)
-    daily_rate = _number("Coût d'un jour-personne (€)", initial=int(DEFAULT_DAILY_RATE))
-    hours_per_pm = _number("Heures par mois-personne (COCOMO)", initial=int(DEFAULT_HOURS_PER_PM))
-    hours_per_day = _number("Heures par jour-personne", initial=DEFAULT_HOURS_PER_DAY)
+    daily_rate = _number(
+        "Coût d'un jour-personne (€)", maximum=100_000, initial=int(DEFAULT_DAILY_RATE)
+    )
+    hours_per_pm = _number(
+        "Heures par mois-personne (COCOMO)", maximum=744, initial=int(DEFAULT_HOURS_PER_PM)
+    )
+    hours_per_day = _number("Heures par jour-personne", maximum=24, initial=DEFAULT_HOURS_PER_DAY)
     unit = forms.ChoiceField(
         label="Unité des estimations en trois points",
         choices=list(UNITS.items()),
@@ -85,8 +99,8 @@ class CostingForm(PortalForm):
         initial="none",
         widget=forms.RadioSelect,
     )
-    ksloc = _number("Milliers de lignes de code (KSLOC)", required=False)
-    function_points = _number("Points de fonction", required=False)
+    ksloc = _number("Milliers de lignes de code (KSLOC)", maximum=MAX_KSLOC, required=False)
+    function_points = _number("Points de fonction", maximum=MAX_FUNCTION_POINTS, required=False)
     language = forms.ChoiceField(
         label="Langage principal (conversion en lignes de code, approximative)",
         choices=[
@@ -95,8 +109,12 @@ class CostingForm(PortalForm):
         ],
         initial="java",
     )
-    p80_margin = _number(
-        "Marge COCOMO pour le P80 (%)", initial=int(DEFAULT_COCOMO_P80_MARGIN * 100)
+    p80_margin = FrenchPercentField(
+        label="Marge COCOMO pour le P80 (%)",
+        maximum=200,
+        decimal_places=2,
+        initial=int(DEFAULT_COCOMO_P80_MARGIN * 100),
+        error_messages={"required": "Ce champ est obligatoire."},
     )
 
     def __init__(self, *args: Any, can_attach: bool = False, **kwargs: Any) -> None:
@@ -108,20 +126,19 @@ class CostingForm(PortalForm):
             )
             for key, label in PACKAGE_COLUMNS[1:]:
                 self.fields[f"package_{row}_{key}"] = _number(
-                    f"Lot {row} : estimation {label.lower()}", required=False
+                    f"Lot {row} : estimation {label.lower()}", maximum=MAX_DAYS, required=False
                 )
         for kind, kind_label in ifpug.FUNCTION_TYPES.items():
             for level, level_label in ifpug.COMPLEXITIES.items():
-                field = forms.IntegerField(
+                self.fields[f"fp_{kind}_{level}"] = FrenchIntegerField(
                     label=f"{kind_label} ({kind}), complexité {level_label}",
                     required=False,
-                    min_value=0,
+                    minimum=0,
+                    maximum=MAX_FUNCTIONS_COUNTED,
                     error_messages={
-                        "invalid": "Saisissez un nombre entier.",
-                        "min_value": "Un nombre de fonctions ne peut pas être négatif.",
+                        "min_value": "Un nombre de fonctions ne peut pas être négatif."
                     },
                 )
-                self.fields[f"fp_{kind}_{level}"] = field
         for index, label in enumerate(ifpug.GSC, start=1):
             self.fields[f"gsc_{index}"] = forms.TypedChoiceField(
                 label=f"{index}. {label}",
@@ -310,36 +327,46 @@ class CostingForm(PortalForm):
 
 
 def initial_from_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
-    """The form's initial values for stored inputs (modify and recompute)."""
-    estimate = inputs["estimate"]
-    initial: dict[str, Any] = {
-        "title": inputs.get("title", ""),
-        **{key: _plain(estimate[key]) for key in ("cost", "months", "contingency")},
-        "phase": estimate["phase"],
-        "ministry": estimate.get("ministry", ""),
-        **{key: _plain(inputs[key]) for key in ("daily_rate", "hours_per_pm", "hours_per_day")},
-        "unit": inputs["three_point"]["unit"],
-        "distribution": inputs["three_point"]["distribution"],
-        "size_mode": inputs["size"]["mode"],
-        "p80_margin": _plain(inputs["cocomo"]["p80_margin"] * 100),
-    }
-    for row, package in enumerate(inputs["three_point"]["packages"], start=1):
-        initial[f"package_{row}_name"] = package["name"]
+    """The form's initial values for stored inputs (modify and recompute). Reports stored by
+    earlier versions lack some keys (the demonstration's has no provision nor P80 margin): the
+    form's own defaults fill the gaps rather than failing."""
+    defaults = {name: field.initial for name, field in CostingForm.base_fields.items()}
+    estimate = inputs.get("estimate") or {}
+    three_point = inputs.get("three_point") or {}
+    size = inputs.get("size") or {}
+    cocomo_inputs = inputs.get("cocomo") or {}
+    initial: dict[str, Any] = {"title": inputs.get("title", "")}
+    for key in ("cost", "months", "contingency"):
+        initial[key] = _plain(estimate[key]) if key in estimate else defaults[key]
+    initial["phase"] = estimate.get("phase", defaults["phase"])
+    initial["ministry"] = estimate.get("ministry", "")
+    for key in ("daily_rate", "hours_per_pm", "hours_per_day"):
+        initial[key] = _plain(inputs[key]) if key in inputs else defaults[key]
+    initial["unit"] = three_point.get("unit", defaults["unit"])
+    initial["distribution"] = three_point.get("distribution", defaults["distribution"])
+    initial["size_mode"] = size.get("mode", defaults["size_mode"])
+    initial["p80_margin"] = (
+        _plain(cocomo_inputs["p80_margin"] * 100)
+        if "p80_margin" in cocomo_inputs
+        else defaults["p80_margin"]
+    )
+    for row, package in enumerate(three_point.get("packages", [])[:PACKAGE_ROWS], start=1):
+        initial[f"package_{row}_name"] = package.get("name", "")
         for key, _ in PACKAGE_COLUMNS[1:]:
-            initial[f"package_{row}_{key}"] = _plain(package[key])
-    size = inputs["size"]
+            if key in package:
+                initial[f"package_{row}_{key}"] = _plain(package[key])
     for key in ("ksloc", "function_points"):
         if key in size:
             initial[key] = _plain(size[key])
     if "language" in size:
         initial["language"] = size["language"]
-    if "ifpug" in size:
-        for kind, levels in size["ifpug"]["counts"].items():
-            for level, count in levels.items():
-                initial[f"fp_{kind}_{level}"] = count or None
-        for index, value in enumerate(size["ifpug"]["gsc"], start=1):
-            initial[f"gsc_{index}"] = value
-    for name, rating in inputs["cocomo"]["ratings"].items():
+    counted = size.get("ifpug") or {}
+    for kind, levels in (counted.get("counts") or {}).items():
+        for level, count in levels.items():
+            initial[f"fp_{kind}_{level}"] = count or None
+    for index, value in enumerate(counted.get("gsc") or [], start=1):
+        initial[f"gsc_{index}"] = value
+    for name, rating in (cocomo_inputs.get("ratings") or {}).items():
         initial[f"cocomo_{name}"] = rating
     return initial
 

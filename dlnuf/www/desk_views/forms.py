@@ -2,6 +2,7 @@
 the experts' profiles. They parse and check input; the services decide."""
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
@@ -9,6 +10,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 
 from dlnuf.catalogue.models import Dataset
+from dlnuf.french import date_fr
 from dlnuf.organisations.models import User
 from dlnuf.support.attachments import ACCEPTED_LABEL, MAX_ATTACHMENTS, IncomingFile, refusal
 from dlnuf.support.missions import MAX_CAPACITY
@@ -24,6 +26,7 @@ from dlnuf.support.models import (
 )
 from dlnuf.support.selectors import ExpertLoad, Suggestion
 from dlnuf.www.forms import PortalForm
+from dlnuf.www.numbers import FrenchDecimalField, FrenchIntegerField
 
 _DATE_ERROR = {
     "required": "Indiquez la date.",
@@ -383,7 +386,7 @@ class MeetingForm(PortalForm):
 
 class MeetingChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Meeting) -> str:
-        return f"{obj.held_on:%d/%m/%Y} — {obj.title}"
+        return f"{date_fr(obj.held_on)} — {obj.title}"
 
 
 class DecisionForm(PortalForm):
@@ -408,18 +411,16 @@ class DecisionForm(PortalForm):
 
 class TimeEntryForm(PortalForm):
     worked_on = _date("Date")
-    hours = forms.DecimalField(
+    hours = FrenchDecimalField(
         label="Heures",
         help_text="De 0,25 à 24, par quart d'heure par exemple 1,5.",
-        max_digits=5,
+        minimum=Decimal("0.25"),
+        maximum=24,
         decimal_places=2,
-        localize=True,
         error_messages={
             "required": "Indiquez le nombre d'heures.",
-            "invalid": "Saisissez un nombre, par exemple 1,5.",
-            "max_decimal_places": "Deux décimales au plus.",
-            "max_digits": "Saisissez un nombre d'heures entre 0,25 et 24.",
-            "max_whole_digits": "Saisissez un nombre d'heures entre 0,25 et 24.",
+            "min_value": "Le temps passé va d'un quart d'heure (0,25) à 24 heures par jour.",
+            "max_value": "Le temps passé va d'un quart d'heure (0,25) à 24 heures par jour.",
         },
     )
     note = forms.CharField(label="Objet", max_length=255, required=False)
@@ -434,18 +435,13 @@ class ConsultantCostForm(PortalForm):
         max_length=255,
         error_messages={"required": "Décrivez la prestation."},
     )
-    amount_eur = forms.DecimalField(
+    amount_eur = FrenchDecimalField(
         label="Montant en euros TTC",
-        max_digits=12,
+        help_text="Par exemple 1 250,50.",
+        minimum=Decimal("0.01"),
+        maximum=Decimal("9999999999.99"),
         decimal_places=2,
-        localize=True,
-        error_messages={
-            "required": "Indiquez le montant.",
-            "invalid": "Saisissez un montant, par exemple 1250,50.",
-            "max_decimal_places": "Deux décimales au plus.",
-            "max_digits": "Ce montant est trop élevé pour être enregistré.",
-            "max_whole_digits": "Ce montant est trop élevé pour être enregistré.",
-        },
+        error_messages={"required": "Indiquez le montant."},
     )
     incurred_on = _date("Date de la facture")
 
@@ -460,13 +456,12 @@ class ExpertProfileForm(PortalForm):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    capacity = forms.IntegerField(
+    capacity = FrenchIntegerField(
         label="Missions en parallèle",
-        min_value=1,
-        max_value=MAX_CAPACITY,
+        minimum=1,
+        maximum=MAX_CAPACITY,
         error_messages={
             "required": "Indiquez le nombre de missions.",
-            "invalid": "Saisissez un nombre entier.",
             "min_value": "Au moins une mission.",
             "max_value": f"Au plus {MAX_CAPACITY} missions.",
         },

@@ -50,6 +50,12 @@ class Chart:
     def ties_at_peak(self) -> bool:
         return sum(1 for bar in self.bars if bar.value == self.peak.value) > 1
 
+    @property
+    def peak_labels(self) -> str:
+        """The labels of every highest bar, as a French list: « a », « b » et « c »."""
+        quoted = [f"« {bar.label} »" for bar in self.bars if bar.value == self.peak.value]
+        return " et ".join([", ".join(quoted[:-1]), quoted[-1]]) if len(quoted) > 1 else quoted[0]
+
 
 def horizontal_chart(items: Sequence[tuple[str, int]]) -> Chart | None:
     """One bar per item, top to bottom, labels on the left; None when every value is zero."""

@@ -1,13 +1,13 @@
 from typing import Any
 
 from django import forms
-from django.core.validators import MaxValueValidator
 
 from dlnuf.catalogue.models import Provider
 from dlnuf.procedures.models import Procedure
 from dlnuf.support.irritants import parties_refusal
 from dlnuf.support.models import IrritantKind, IrritantState
 from dlnuf.www.forms import PortalForm
+from dlnuf.www.numbers import FrenchIntegerField
 
 MAX_COUNT = 1_000_000_000
 
@@ -18,16 +18,15 @@ class ProcedureChoiceField(forms.ModelMultipleChoiceField):
         return f"{obj.name} ({organisation})"
 
 
-def _count_field(label: str, help_text: str) -> forms.IntegerField:
-    return forms.IntegerField(
+def _count_field(label: str, help_text: str) -> FrenchIntegerField:
+    return FrenchIntegerField(
         label=label,
         help_text=help_text,
-        min_value=0,
+        minimum=0,
+        maximum=MAX_COUNT,
         initial=0,
-        validators=[MaxValueValidator(MAX_COUNT)],
         error_messages={
             "required": "Saisissez un nombre (0 si vous ne savez pas).",
-            "invalid": "Saisissez un nombre entier.",
             "min_value": "Le nombre ne peut pas être négatif.",
             "max_value": "Ce nombre paraît trop grand.",
         },

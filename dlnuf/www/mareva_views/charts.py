@@ -12,9 +12,13 @@ from dataclasses import dataclass
 
 RADAR_SIZE = 320
 RADAR_RADIUS = 110
+# Room on each side for the labels of the left and right axes ("Maîtrise des risques" is about
+# 110 units wide at this font size); without it they are cut at the edge of the drawing.
+RADAR_LABEL_ROOM = 120
 SCALE_MAX = 4
 QUADRANT_SIZE = 300
 QUADRANT_MARGIN = 40
+QUADRANT_DOT_RADIUS = 8
 BARS_WIDTH = 640
 BARS_LABEL = 300
 BARS_ROW = 28
@@ -34,11 +38,18 @@ class RadarAxis:
 
 @dataclass(frozen=True)
 class Radar:
-    size: int
+    width: int
+    height: int
+    view_box: str
     center: float
     rings: tuple[str, ...]  # polygon points of each scale ring
     axes: tuple[RadarAxis, ...]
     shape: str  # polygon points of the project
+
+
+def svg_points(points: Sequence[tuple[float, float]]) -> str:
+    """Points of a polygon, written with a decimal point whatever the language of the page."""
+    return " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
 
 
 def _point(center: float, radius: float, angle: float) -> tuple[float, float]:
@@ -57,7 +68,7 @@ def radar(axes: Sequence[tuple[str, float]]) -> Radar:
             _point(center, RADAR_RADIUS * level / SCALE_MAX, index * step)
             for index in range(len(axes))
         ]
-        rings.append(" ".join(f"{x},{y}" for x, y in points))
+        rings.append(svg_points(points))
     drawn = []
     shape = []
     for index, (label, score) in enumerate(axes):
@@ -69,11 +80,13 @@ def radar(axes: Sequence[tuple[str, float]]) -> Radar:
         drawn.append(RadarAxis(label, score, x, y, label_x, label_y + 4, anchor))
         shape.append(_point(center, RADAR_RADIUS * score / SCALE_MAX, angle))
     return Radar(
-        size=RADAR_SIZE,
+        width=RADAR_SIZE + 2 * RADAR_LABEL_ROOM,
+        height=RADAR_SIZE,
+        view_box=f"{-RADAR_LABEL_ROOM} 0 {RADAR_SIZE + 2 * RADAR_LABEL_ROOM} {RADAR_SIZE}",
         center=center,
         rings=tuple(rings),
         axes=tuple(drawn),
-        shape=" ".join(f"{x},{y}" for x, y in shape),
+        shape=svg_points(shape),
     )
 
 
@@ -83,20 +96,45 @@ class Quadrant:
     margin: int
     plot: int
     middle: float
+    far_edge: int
+    left_text_x: int
+    right_text_x: float
+    top_text_y: int
+    bottom_text_y: int
+    axis_title_y: int
+    value_title_x: int
+    value_title_transform: str
     dot_x: float
     dot_y: float
+    dot_radius: int
+
+
+def _on_scale(score: float) -> float:
+    # Scores are 0–4 by construction; a stray value must not put the dot outside the box.
+    return max(0.0, min(float(SCALE_MAX), score))
 
 
 def quadrant(value: float, risk: float) -> Quadrant:
     """Risk (0–4) from left to right, value (0–4) from bottom to top."""
     plot = QUADRANT_SIZE - 2 * QUADRANT_MARGIN
+    middle = QUADRANT_MARGIN + plot / 2
+    value_title_x = 12
     return Quadrant(
         size=QUADRANT_SIZE,
         margin=QUADRANT_MARGIN,
         plot=plot,
-        middle=QUADRANT_MARGIN + plot / 2,
-        dot_x=round(QUADRANT_MARGIN + plot * risk / SCALE_MAX, 1),
-        dot_y=round(QUADRANT_MARGIN + plot * (1 - value / SCALE_MAX), 1),
+        middle=middle,
+        far_edge=QUADRANT_MARGIN + plot,
+        left_text_x=QUADRANT_MARGIN + 6,
+        right_text_x=middle + 6,
+        top_text_y=QUADRANT_MARGIN + 16,
+        bottom_text_y=QUADRANT_SIZE - 48,
+        axis_title_y=QUADRANT_SIZE - 12,
+        value_title_x=value_title_x,
+        value_title_transform=f"rotate(-90 {value_title_x} {middle:.1f})",
+        dot_x=round(QUADRANT_MARGIN + plot * _on_scale(risk) / SCALE_MAX, 1),
+        dot_y=round(QUADRANT_MARGIN + plot * (1 - _on_scale(value) / SCALE_MAX), 1),
+        dot_radius=QUADRANT_DOT_RADIUS,
     )
 
 
@@ -107,6 +145,7 @@ class SignedBar:
     x: float
     y: int
     width: float
+    height: int
     negative: bool
     text_y: int
 
@@ -138,6 +177,7 @@ def signed_bars(items: Sequence[tuple[str, float]]) -> SignedBars:
                 x=round(zero - width if value < 0 else zero, 1),
                 y=y,
                 width=round(width, 1),
+                height=BARS_HEIGHT,
                 negative=value < 0,
                 text_y=y + BARS_HEIGHT - 5,
             )

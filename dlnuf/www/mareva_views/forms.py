@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from dsfr.utils import dsfr_input_class_attr
 
 from dlnuf.toolbox.mareva.compute import (
@@ -24,6 +25,14 @@ from dlnuf.toolbox.mareva.compute import (
     YEAR_ZERO_CHOICES,
 )
 from dlnuf.www.forms import PortalForm
+from dlnuf.www.numbers import (
+    NARROW_NO_BREAK_SPACE,
+    FrenchDecimalField,
+    FrenchIntegerField,
+    FrenchPercentField,
+    format_french_number,
+    parse_french_number,
+)
 from dlnuf.www.toolbox_views.forms import MissionChoiceForm
 
 AXIS_TITLES = {
@@ -38,22 +47,30 @@ WEIGHT_LABELS = {
 }
 
 
-def _amount(label: str, *, initial: Any = None, required: bool = True) -> forms.DecimalField:
-    return forms.DecimalField(
+# Ten billion euros a year, or as many full-time equivalents, is beyond any project here: a
+# larger figure is a typing slip.
+MAX_AMOUNT = 10_000_000_000
+MAX_ETPT = 100_000
+
+
+def _amount(
+    label: str, *, initial: Any = None, required: bool = True, maximum: int = MAX_AMOUNT
+) -> FrenchDecimalField:
+    return FrenchDecimalField(
         label=label,
-        min_value=0,
-        max_digits=14,
+        minimum=0,
+        maximum=maximum,
         decimal_places=2,
         required=required,
         initial=initial,
         error_messages={
             "required": "Saisissez une valeur (0 si aucune).",
-            "invalid": "Saisissez un nombre.",
             "min_value": "Un montant ne peut pas être négatif.",
-            "max_digits": "Ce nombre est trop grand.",
-            "max_decimal_places": "Deux décimales au plus.",
         },
     )
+
+
+WEIGHTS_TOTAL = Decimal(100)
 
 
 def grid_name(key: str, year: int) -> str:
@@ -66,35 +83,29 @@ class MarevaForm(PortalForm):
         max_length=200,
         error_messages={"required": "Donnez un intitulé au projet."},
     )
-    horizon = forms.IntegerField(
+    horizon = FrenchIntegerField(
         label="Horizon (années)",
         help_text=f"De {MIN_HORIZON} à {MAX_HORIZON} ans ; la grille compte une colonne par année.",
-        min_value=MIN_HORIZON,
-        max_value=MAX_HORIZON,
+        minimum=MIN_HORIZON,
+        maximum=MAX_HORIZON,
         initial=DEFAULT_HORIZON,
         error_messages={
             "required": "Indiquez l'horizon.",
-            "invalid": "Saisissez un nombre entier d'années.",
             "min_value": f"L'horizon doit être d'au moins {MIN_HORIZON} ans.",
             "max_value": f"L'horizon ne peut dépasser {MAX_HORIZON} ans.",
         },
     )
-    discount_rate = forms.DecimalField(
+    discount_rate = FrenchPercentField(
         label="Taux d'actualisation (%)",
         help_text=(
             "Hypothèse : 4 % par défaut, le taux officiel de MAREVA 2 n'étant pas publié. "
-            "Modifiable."
+            "Modifiable ; une virgule pour les décimales, par exemple 4,5."
         ),
-        min_value=0,
-        max_value=50,
+        minimum=0,
+        maximum=50,
         decimal_places=2,
         initial=Decimal(str(DEFAULT_DISCOUNT_RATE * 100)),
-        error_messages={
-            "required": "Indiquez le taux d'actualisation.",
-            "invalid": "Saisissez un pourcentage.",
-            "min_value": "Le taux ne peut pas être négatif.",
-            "max_value": "Le taux ne peut dépasser 50 %.",
-        },
+        error_messages={"required": "Indiquez le taux d'actualisation."},
     )
     year_zero = forms.ChoiceField(
         label="Convention pour la première année",
@@ -112,9 +123,13 @@ class MarevaForm(PortalForm):
     def __init__(self, *args: Any, can_attach: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for axis, weight in DEFAULT_WEIGHTS.items():
-            field = _amount(WEIGHT_LABELS[axis], initial=int(weight * 100))
-            field.error_messages["min_value"] = "Un poids ne peut pas être négatif."
-            self.fields[f"weight_{axis}"] = field
+            self.fields[f"weight_{axis}"] = FrenchPercentField(
+                label=WEIGHT_LABELS[axis],
+                help_text="Les trois poids totalisent 100 %.",
+                decimal_places=2,
+                initial=int(weight * 100),
+                error_messages={"required": "Saisissez un poids (0 si aucun)."},
+            )
         for criteria in CRITERIA.values():
             for key, label in criteria:
                 self.fields[f"score_{key}"] = forms.TypedChoiceField(
@@ -127,9 +142,11 @@ class MarevaForm(PortalForm):
         self.columns = self._columns()
         for key, label, unit, _ in YEAR_ROWS:
             for year in range(1, self.columns + 1):
-                field = _amount(f"{label}, année {year} ({unit})", required=False)
-                field.widget.attrs["inputmode"] = "decimal"
-                self.fields[grid_name(key, year)] = field
+                self.fields[grid_name(key, year)] = _amount(
+                    f"{label}, année {year} ({unit})",
+                    required=False,
+                    maximum=MAX_ETPT if unit == "ETPT" else MAX_AMOUNT,
+                )
         if can_attach:
             self.fields["mission"] = copy.deepcopy(MissionChoiceForm.base_fields["mission"])
             self.fields["mission"].label = "Rattacher à une mission"
@@ -150,9 +167,12 @@ class MarevaForm(PortalForm):
         """The grid follows the horizon asked for, when it is a valid one."""
         raw = self.data.get("horizon") if self.is_bound else self.initial.get("horizon")
         try:
-            wanted = int(raw if raw is not None else DEFAULT_HORIZON)
-        except (TypeError, ValueError):
-            wanted = int(self.data.get("columns") or DEFAULT_HORIZON)
+            wanted = int(parse_french_number(str(raw), integer=True)) if raw else DEFAULT_HORIZON
+        except ValidationError:
+            try:
+                wanted = int(parse_french_number(str(self.data.get("columns")), integer=True))
+            except ValidationError:
+                wanted = DEFAULT_HORIZON
         return max(MIN_HORIZON, min(MAX_HORIZON, wanted))
 
     # Groups for the template.
@@ -203,8 +223,15 @@ class MarevaForm(PortalForm):
                 f"La grille a été adaptée à un horizon de {self.columns} ans : vérifiez les "
                 "montants de chaque année, puis validez de nouveau."
             )
-        if data and all(data.get(f"weight_{axis}") == 0 for axis in DEFAULT_WEIGHTS):
-            self.add_error("weight_necessity", "Au moins un poids doit être supérieur à zéro.")
+        weights = [data.get(f"weight_{axis}") for axis in DEFAULT_WEIGHTS]
+        if all(weight is not None for weight in weights):
+            total = sum(weights, Decimal(0))
+            if total != WEIGHTS_TOTAL:
+                self.add_error(
+                    "weight_necessity",
+                    f"Les trois poids doivent totaliser 100{NARROW_NO_BREAK_SPACE}% ; ils "
+                    f"totalisent {format_french_number(total)}{NARROW_NO_BREAK_SPACE}%.",
+                )
         return data
 
     def to_inputs(self) -> dict[str, Any]:
@@ -233,22 +260,24 @@ class MarevaForm(PortalForm):
 
 
 def initial_from_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
-    """The form's initial values for stored inputs (modify and recompute, or the example)."""
-    assumptions = inputs["assumptions"]
+    """The form's initial values for stored inputs (modify and recompute, or the example).
+    Reports stored by earlier versions may lack keys: the form's defaults fill the gaps."""
+    assumptions = inputs.get("assumptions") or {}
+    weights = {**DEFAULT_WEIGHTS, **(assumptions.get("weights") or {})}
     initial: dict[str, Any] = {
         "title": inputs.get("title", ""),
-        "horizon": assumptions["horizon"],
-        "discount_rate": _plain(assumptions["discount_rate"] * 100),
-        "year_zero": assumptions["year_zero"],
-        "build_etpt_cost": _plain(assumptions["build_etpt_cost"]),
-        "agent_etpt_cost": _plain(assumptions["agent_etpt_cost"]),
+        "horizon": assumptions.get("horizon", DEFAULT_HORIZON),
+        "discount_rate": _plain(assumptions.get("discount_rate", DEFAULT_DISCOUNT_RATE) * 100),
+        "year_zero": assumptions.get("year_zero", DEFAULT_YEAR_ZERO),
+        "build_etpt_cost": _plain(assumptions.get("build_etpt_cost", DEFAULT_BUILD_ETPT_COST)),
+        "agent_etpt_cost": _plain(assumptions.get("agent_etpt_cost", DEFAULT_AGENT_ETPT_COST)),
     }
-    for axis, weight in assumptions["weights"].items():
+    for axis, weight in weights.items():
         initial[f"weight_{axis}"] = _plain(weight * 100)
-    for key, values in inputs["years"].items():
+    for key, values in (inputs.get("years") or {}).items():
         for year, value in enumerate(values, start=1):
             initial[grid_name(key, year)] = _plain(value)
-    for key, score in inputs["scores"].items():
+    for key, score in (inputs.get("scores") or {}).items():
         initial[f"score_{key}"] = int(score)
     return initial
 

@@ -25,6 +25,8 @@ from dlnuf.toolbox.mareva.compute import (
 from dlnuf.toolbox.models import ToolKind, ToolReport
 from dlnuf.www.mareva_views import charts
 from dlnuf.www.mareva_views.forms import MarevaForm, initial_from_inputs
+from dlnuf.www.numbers import NARROW_NO_BREAK_SPACE
+from dlnuf.www.templatetags.french import nombre
 from dlnuf.www.toolbox_views.shared import (
     QuickTool,
     attach_form_for,
@@ -68,7 +70,15 @@ def report_context(report: ToolReport) -> dict[str, Any]:
         "inputs": inputs,
         "assumptions": assumptions,
         "discount_percent": assumptions["discount_rate"] * 100,
-        "sensitivity": [{**row, "percent": row["rate"] * 100} for row in sensitivity],
+        "payback_years": _years(results["payback_years"]),
+        "sensitivity": [
+            {
+                **row,
+                "percent": row["rate"] * 100,
+                "payback_rounded": _years(row["payback_years"]),
+            }
+            for row in sensitivity
+        ],
         "year_zero_label": YEAR_ZERO_CHOICES[assumptions["year_zero"]],
         "weights": [
             {"label": AXES[axis], "percent": assumptions["weights"][axis] * 100}
@@ -89,7 +99,13 @@ def report_context(report: ToolReport) -> dict[str, Any]:
         "quadrant_chart": charts.quadrant(results["value_index"], results["risk_score"]),
         "sensitivity_chart": charts.signed_bars(
             [("Sans dépassement", results["npv"])]
-            + [(f"{row['label']} (+{row['rate'] * 100:g} %)", row["npv"]) for row in sensitivity]
+            + [
+                (
+                    f"{row['label']} (+{nombre(row['rate'] * 100)}{NARROW_NO_BREAK_SPACE}%)",
+                    row["npv"],
+                )
+                for row in sensitivity
+            ]
         ),
         "grade_thresholds": GRADE_THRESHOLDS,
         "pi_for_zero": PI_FOR_ZERO,
@@ -98,6 +114,11 @@ def report_context(report: ToolReport) -> dict[str, Any]:
         "pdf_url": reverse("www:mareva_pdf", args=[report.pk]),
         "modify_url": f"{reverse('www:mareva_new')}?depuis={report.pk}",
     }
+
+
+def _years(value: float | None) -> float | None:
+    # A payback is read to the tenth of a year; more digits would claim a precision it lacks.
+    return None if value is None else round(value, 1)
 
 
 @require_GET

@@ -16,13 +16,9 @@ from dlnuf.habilitations.validation import (
 )
 from dlnuf.organisations.models import Organisation
 from dlnuf.www.forms import PortalForm
+from dlnuf.www.numbers import FrenchIntegerField
 
 _EMAIL_ERROR = {"invalid": "Saisissez une adresse électronique valide, par exemple nom@exemple.fr."}
-_NUMBER_ERRORS = {
-    "invalid": "Saisissez un nombre entier.",
-    "min_value": "Saisissez un nombre supérieur ou égal à %(limit_value)s.",
-    "max_value": "Saisissez un nombre inférieur ou égal à %(limit_value)s.",
-}
 _DATE_ERROR = {"invalid": "Saisissez une date valide, par exemple 15/09/2026."}
 
 
@@ -141,7 +137,7 @@ class RequestForm(PortalForm):
         "À quoi serviront les données, pour quelles personnes, dans quelle démarche.",
     )
     procedure_names = _long_text(
-        "Démarche(s) concernée(s)", "Nom et adresse des démarches en ligne concernées."
+        "Démarches concernées", "Nom et adresse des démarches en ligne concernées."
     )
     scopes = ScopeChoiceField(
         label="Données demandées",
@@ -173,14 +169,13 @@ class RequestForm(PortalForm):
     data_recipients = _long_text(
         "Destinataires des données", "Services et agents qui verront les données."
     )
-    retention_months = forms.IntegerField(
+    retention_months = FrenchIntegerField(
         label="Durée de conservation (en mois)",
         help_text=f"Au-delà de {RETENTION_WITHOUT_JUSTIFICATION_MONTHS} mois, une justification "
         "écrite est obligatoire.",
         required=False,
-        min_value=1,
-        max_value=600,
-        error_messages=_NUMBER_ERRORS,
+        minimum=1,
+        maximum=600,
     )
     retention_justification = _long_text("Justification de la durée de conservation")
     business_contact_name = _text("Responsable métier : nom et prénom")
@@ -191,12 +186,11 @@ class RequestForm(PortalForm):
     dpo_email = _email("Délégué à la protection des données : adresse électronique")
     controller_name = _text("Responsable de traitement : nom et fonction")
     controller_email = _email("Responsable de traitement : adresse électronique")
-    expected_calls_per_minute = forms.IntegerField(
+    expected_calls_per_minute = FrenchIntegerField(
         label="Volumétrie attendue (appels par minute, au plus fort)",
         required=False,
-        min_value=1,
-        max_value=100_000,
-        error_messages=_NUMBER_ERRORS,
+        minimum=1,
+        maximum=100_000,
     )
     volume_justification = _long_text(
         "Justification de la volumétrie", "Par exemple : nombre de dossiers par an, pics."
@@ -324,12 +318,12 @@ class ValidationForm(DecisionForm):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Accordez au moins un périmètre, ou refusez la demande."},
     )
-    term_months = forms.IntegerField(
+    term_months = FrenchIntegerField(
         label="Durée de l'habilitation (en mois)",
-        min_value=1,
-        max_value=MAX_TERM_MONTHS,
+        minimum=1,
+        maximum=MAX_TERM_MONTHS,
         initial=DEFAULT_TERM_MONTHS,
-        error_messages={**_NUMBER_ERRORS, "required": "Indiquez la durée de l'habilitation."},
+        error_messages={"required": "Indiquez la durée de l'habilitation."},
     )
 
     def __init__(self, *args: Any, request_object: AuthorizationRequest, **kwargs: Any) -> None:
