@@ -133,14 +133,6 @@ def _grids() -> dict[str, tuple[str, ...]]:
     return grids
 
 
-@cache
-def machine_confirmable() -> frozenset[str]:
-    """Criteria that passing automated checks may declare met: those whose every test asks only
-    whether something is present (a frame title, a link name, the page's language, its title).
-    Every other criterion asks about relevance or meaning, which needs a person."""
-    return frozenset(_grid_data()["machine_confirmable"]["criteria"])
-
-
 def grid(name: str) -> tuple[str, ...]:
     """The criteria audited by a grid ("quick", "complementary" or "full"), in reference order."""
     known = all_criteria()

@@ -1,20 +1,24 @@
-"""From axe-core's results to RGAA criteria, and the compliance rate.
+"""From axe-core's results and a person's decisions to RGAA criteria, the rate and the level.
 
-Automated status of a criterion, over every page that could be audited (rules are matched to
-criteria through axe-core's "RGAA-x.y.z" tags):
+Automated checks only ever find failures. Their hint on a criterion, over every page that could
+be audited (rules are matched to criteria through axe-core's "RGAA-x.y.z" tags):
 
-- non conforme: one page has a violation of a rule mapped to the criterion;
-- à vérifier (contrôles automatiques à compléter): a mapped rule needs review on one page, or the
-  mapped rules pass but cannot decide the criterion alone;
-- conforme (vérification automatique): the mapped rules pass, no page needs review, every test of
-  the criterion is covered by them, and the criterion only asks whether something is present
-  (``criteria.machine_confirmable``: frame title, link name, page language, page title);
-- non applicable (présumé): every mapped rule is inapplicable on every page;
+- non conforme: one page has a violation of a rule mapped to the criterion; that page's verdict
+  is "non conforme" until a person decides otherwise (a false positive);
+- à vérifier, aucune erreur automatique: the mapped rules passed or need review; passing rules
+  never make a criterion conforming, a person has to decide;
+- à vérifier, présumé non applicable: every mapped rule found nothing to check on every page;
 - à vérifier manuellement: no automated rule checks the criterion (most of them).
 
-A person's decision (conforme / non conforme / non applicable) replaces the automated status.
-Rate, as the State's audit method computes it: conforme / (conforme + non conforme) over the
-grid's criteria; criteria still to verify are left out until a person decides them.
+A person decides a criterion on one page or on every page of the sample. Following the State's
+audit method, the verdict on a criterion over the sample is: non conforme as soon as one page
+fails it; conforme when every page is conforme or non applicable and at least one conforme;
+non applicable when every page is non applicable; undecided otherwise.
+
+Rate ("taux global"): conforming criteria / (conforming + non-conforming criteria), non
+applicable ones left out. A conformity level exists only once the audit is complete: the 106
+criteria decided on the whole declared sample. Until then the rate is provisional and the
+statement must say « non conforme ».
 """
 
 from collections import Counter, defaultdict
@@ -22,25 +26,22 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dlnuf.toolbox.accessibility.criteria import (
-    all_criteria,
-    criterion_of_test,
-    grid,
-    machine_confirmable,
-)
+from dlnuf.toolbox.accessibility.criteria import all_criteria, criterion_of_test, grid
 
 COMPLIANT = "c"
 NOT_COMPLIANT = "nc"
 NOT_APPLICABLE = "na"
-REVIEW = "review"
-MANUAL = "manual"
+UNDECIDED = "todo"
 DECISIONS = (COMPLIANT, NOT_COMPLIANT, NOT_APPLICABLE)
 
+REVIEW = "review"
+PRESUMED_NOT_APPLICABLE = "presumed_na"
+MANUAL = "manual"
+
 AUTOMATIC_LABELS = {
-    COMPLIANT: "Conforme (vérification automatique)",
-    NOT_COMPLIANT: "Non conforme",
-    NOT_APPLICABLE: "Non applicable (présumé)",
-    REVIEW: "À vérifier (contrôles automatiques à compléter)",
+    NOT_COMPLIANT: "Non conforme (erreur relevée automatiquement)",
+    REVIEW: "À vérifier (aucune erreur automatique, vérification humaine nécessaire)",
+    PRESUMED_NOT_APPLICABLE: "À vérifier (présumé non applicable)",
     MANUAL: "À vérifier manuellement",
 }
 DECISION_LABELS = {
@@ -48,6 +49,7 @@ DECISION_LABELS = {
     NOT_COMPLIANT: "Non conforme",
     NOT_APPLICABLE: "Non applicable",
 }
+STATUS_LABELS = {**DECISION_LABELS, UNDECIDED: "Non vérifié"}
 IMPACTS = ("critical", "serious", "moderate", "minor")
 IMPACT_LABELS = {
     "critical": "critique",
@@ -66,11 +68,10 @@ def _criteria_of(rule: Mapping[str, Any]) -> set[str]:
 
 
 def automatic_statuses(pages: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The automated verdict on every criterion, with the rules and issues behind it."""
+    """The automated hint on every criterion, with the rules and issues behind it; "pages"
+    lists the pages where a mapped rule failed."""
     audited = [page for page in pages if not page.get("error")]
     violated: dict[str, list[tuple[int, Mapping[str, Any]]]] = defaultdict(list)
-    review: set[str] = set()
-    passed_tests: dict[str, set[str]] = defaultdict(set)
     applicable: set[str] = set()
     mapped_rules: dict[str, set[str]] = defaultdict(set)
     for index, page in enumerate(audited):
@@ -82,24 +83,15 @@ def automatic_statuses(pages: Iterable[Mapping[str, Any]]) -> dict[str, dict[str
                         applicable.add(criterion)
                     if kind == "violations":
                         violated[criterion].append((index, rule))
-                    elif kind == "incomplete":
-                        review.add(criterion)
-                    elif kind == "passes":
-                        passed_tests[criterion].update(rule["rgaa"])
-    confirmable = machine_confirmable()
     verdicts: dict[str, dict[str, Any]] = {}
-    for number, item in all_criteria().items():
+    for number in all_criteria():
         issues = violated.get(number, [])
         if issues:
             status = NOT_COMPLIANT
         elif number not in mapped_rules:
             status = MANUAL
-        elif number in review:
-            status = REVIEW
         elif number not in applicable:
-            status = NOT_APPLICABLE
-        elif number in confirmable and set(item.tests) <= passed_tests[number]:
-            status = COMPLIANT
+            status = PRESUMED_NOT_APPLICABLE
         else:
             status = REVIEW
         impacts: Counter[str] = Counter()
@@ -115,23 +107,51 @@ def automatic_statuses(pages: Iterable[Mapping[str, Any]]) -> dict[str, dict[str
     return verdicts
 
 
-def compliance_rate(statuses: Iterable[str]) -> float | None:
-    """conforme / (conforme + non conforme), in percent; None while nothing is decided."""
-    counted = Counter(statuses)
-    decided = counted[COMPLIANT] + counted[NOT_COMPLIANT]
-    if decided == 0:
-        return None
-    return 100 * counted[COMPLIANT] / decided
+def decided_pages(decision: Mapping[str, Any] | None, sample: Iterable[str]) -> dict[str, str]:
+    """A person's verdicts on one criterion, by page. Reports written before per-page decisions
+    hold one status for the whole sample."""
+    if not decision:
+        return {}
+    if "pages" in decision:
+        return dict(decision["pages"])
+    return dict.fromkeys(sample, decision["status"])
 
 
-def compliance_level(rate: float | None) -> str:
-    if rate is None:
+def sample_verdict(verdicts: Iterable[str | None]) -> str:
+    """One criterion over the sample, from its verdict on each page (None: not decided)."""
+    listed = list(verdicts)
+    if NOT_COMPLIANT in listed:
+        return NOT_COMPLIANT
+    if not listed or None in listed:
+        return UNDECIDED
+    if all(verdict == NOT_APPLICABLE for verdict in listed):
+        return NOT_APPLICABLE
+    return COMPLIANT
+
+
+def conformity_level(compliant: int, not_compliant: int) -> str:
+    """The level a complete audit gives; compared on the counts, not on a rounded rate. No
+    applicable criterion measures nothing, so it gives no level."""
+    applicable = compliant + not_compliant
+    if applicable == 0:
         return ""
-    if rate >= 100:
+    if compliant == applicable:
         return FULLY
-    if rate >= 50:
+    if 2 * compliant >= applicable:
         return PARTIALLY
     return NOT_AT_ALL
+
+
+@dataclass(frozen=True)
+class PageVerdict:
+    label: str
+    url: str
+    status: str | None
+    by_person: bool
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status or UNDECIDED]
 
 
 @dataclass(frozen=True)
@@ -144,26 +164,80 @@ class CriterionRow:
     label: str
     automatic_status: str
     automatic_label: str
-    decided: bool
+    decided_by_person: bool
     note: str
+    page_verdicts: tuple[PageVerdict, ...]
     rules: tuple[str, ...]
     issues: int
     impacts: dict[str, int]
     pages: tuple[str, ...]
+
+    @property
+    def decided(self) -> bool:
+        return self.status != UNDECIDED
+
+    @property
+    def verdicts_differ(self) -> bool:
+        return len({verdict.status for verdict in self.page_verdicts}) > 1
+
+
+@dataclass(frozen=True)
+class RemainingCriterion:
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class RemainingTopic:
+    number: int
+    name: str
+    criteria: tuple[RemainingCriterion, ...]
 
 
 @dataclass
 class Assessment:
     grid: str
     rows: list[CriterionRow]
-    rate: float | None
-    level: str
     counts: dict[str, int]
+    total_criteria: int
+    sample_size: int
+    remaining_in_grid: list[RemainingTopic]
+    remaining_outside_grid: list[RemainingTopic]
     issues_by_impact: dict[str, int] = field(default_factory=dict)
 
     @property
-    def to_verify(self) -> int:
-        return self.counts.get(REVIEW, 0) + self.counts.get(MANUAL, 0)
+    def compliant(self) -> int:
+        return self.counts[COMPLIANT]
+
+    @property
+    def applicable_decided(self) -> int:
+        return self.counts[COMPLIANT] + self.counts[NOT_COMPLIANT]
+
+    @property
+    def evaluated(self) -> int:
+        return self.counts[COMPLIANT] + self.counts[NOT_COMPLIANT] + self.counts[NOT_APPLICABLE]
+
+    @property
+    def remaining_count(self) -> int:
+        return self.total_criteria - self.evaluated
+
+    @property
+    def complete(self) -> bool:
+        return self.remaining_count == 0
+
+    @property
+    def rate(self) -> float | None:
+        """In percent; provisional while the audit is not complete; None with nothing to count."""
+        if self.applicable_decided == 0:
+            return None
+        return 100 * self.compliant / self.applicable_decided
+
+    @property
+    def level(self) -> str:
+        """Empty until the audit is complete: a partial audit gives no conformity level."""
+        if not self.complete:
+            return ""
+        return conformity_level(self.counts[COMPLIANT], self.counts[NOT_COMPLIANT])
 
     @property
     def not_compliant(self) -> list[CriterionRow]:
@@ -172,52 +246,110 @@ class Assessment:
     def summary(self) -> dict[str, Any]:
         return {
             "rate": None if self.rate is None else round(self.rate, 1),
+            "provisional": not self.complete,
             "level": self.level,
+            "complete": self.complete,
+            "evaluated": self.evaluated,
+            "remaining": self.remaining_count,
+            "applicable_decided": self.applicable_decided,
             "counts": self.counts,
             "criteria": len(self.rows),
         }
 
 
-def assess(results: Mapping[str, Any]) -> Assessment:
-    """The audit of the report's grid: automated verdicts overridden by the expert's decisions."""
-    automatic = results.get("criteria", {})
-    decisions = results.get("decisions", {})
-    known = all_criteria()
-    rows: list[CriterionRow] = []
-    for number in grid(results.get("grid", "full")):
-        criterion = known[number]
-        verdict = automatic.get(number, {"status": MANUAL})
-        decision = decisions.get(number)
-        status = decision["status"] if decision else verdict["status"]
-        rows.append(
-            CriterionRow(
-                id=number,
-                topic=criterion.topic,
-                topic_name=criterion.topic_name,
-                title=criterion.title,
-                status=status,
-                label=DECISION_LABELS[status] if decision else AUTOMATIC_LABELS[status],
-                automatic_status=verdict["status"],
-                automatic_label=AUTOMATIC_LABELS[verdict["status"]],
-                decided=bool(decision),
-                note=decision.get("note", "") if decision else "",
-                rules=tuple(verdict.get("rules", ())),
-                issues=int(verdict.get("issues", 0)),
-                impacts=dict(verdict.get("impacts", {})),
-                pages=tuple(verdict.get("pages", ())),
-            )
+def _row(
+    number: str,
+    automatic: Mapping[str, Any],
+    decision: Mapping[str, Any] | None,
+    sample: list[Mapping[str, Any]],
+) -> CriterionRow:
+    criterion = all_criteria()[number]
+    urls = [page["url"] for page in sample]
+    by_person = decided_pages(decision, urls)
+    failed_automatically = set(automatic.get("pages", ()))
+    verdicts = []
+    for page in sample:
+        url = page["url"]
+        if url in by_person:
+            verdicts.append(PageVerdict(page["label"], url, by_person[url], by_person=True))
+        elif url in failed_automatically:
+            verdicts.append(PageVerdict(page["label"], url, NOT_COMPLIANT, by_person=False))
+        else:
+            verdicts.append(PageVerdict(page["label"], url, None, by_person=False))
+    status = sample_verdict(verdict.status for verdict in verdicts)
+    automatic_status = automatic.get("status", MANUAL)
+    if status == UNDECIDED:
+        # A failure a person has overruled on its page leaves only the other pages to verify.
+        label = (
+            STATUS_LABELS[UNDECIDED]
+            if automatic_status == NOT_COMPLIANT
+            else AUTOMATIC_LABELS[automatic_status]
         )
+    elif status == NOT_COMPLIANT and not any(
+        verdict.by_person and verdict.status == NOT_COMPLIANT for verdict in verdicts
+    ):
+        label = AUTOMATIC_LABELS[NOT_COMPLIANT]
+    else:
+        label = DECISION_LABELS[status]
+    return CriterionRow(
+        id=number,
+        topic=criterion.topic,
+        topic_name=criterion.topic_name,
+        title=criterion.title,
+        status=status,
+        label=label,
+        automatic_status=automatic_status,
+        automatic_label=AUTOMATIC_LABELS[automatic_status],
+        decided_by_person=bool(by_person),
+        note=decision.get("note", "") if decision else "",
+        page_verdicts=tuple(verdicts),
+        rules=tuple(automatic.get("rules", ())),
+        issues=int(automatic.get("issues", 0)),
+        impacts=dict(automatic.get("impacts", {})),
+        pages=tuple(automatic.get("pages", ())),
+    )
+
+
+def _remaining(rows: list[CriterionRow], *, in_grid: bool) -> list[RemainingTopic]:
+    """Criteria not decided yet, by topic: those of the grid, or those only a complete audit
+    covers."""
+    decided = {row.id for row in rows if row.decided}
+    grid_criteria = {row.id for row in rows}
+    by_topic: dict[int, list[RemainingCriterion]] = defaultdict(list)
+    names: dict[int, str] = {}
+    for number, criterion in all_criteria().items():
+        if number in decided or (number in grid_criteria) != in_grid:
+            continue
+        names[criterion.topic] = criterion.topic_name
+        by_topic[criterion.topic].append(RemainingCriterion(number, criterion.title))
+    return [
+        RemainingTopic(topic, names[topic], tuple(criteria))
+        for topic, criteria in sorted(by_topic.items())
+    ]
+
+
+def assess(results: Mapping[str, Any]) -> Assessment:
+    """The audit of the report's grid over its whole sample. The automated hints are worked out
+    again from the stored pages, so that a report keeps following the current rules."""
+    sample = list(results.get("pages", []))
+    automatic = automatic_statuses(sample)
+    decisions = results.get("decisions", {})
+    rows = [
+        _row(number, automatic[number], decisions.get(number), sample)
+        for number in grid(results.get("grid", "full"))
+    ]
     counts = Counter(row.status for row in rows)
-    rate = compliance_rate(row.status for row in rows)
     impacts: Counter[str] = Counter()
     for row in rows:
         impacts.update(row.impacts)
     return Assessment(
         grid=results.get("grid", "full"),
         rows=rows,
-        rate=rate,
-        level=compliance_level(rate),
-        counts={key: counts.get(key, 0) for key in AUTOMATIC_LABELS},
+        counts={key: counts.get(key, 0) for key in STATUS_LABELS},
+        total_criteria=len(all_criteria()),
+        sample_size=len(sample),
+        remaining_in_grid=_remaining(rows, in_grid=True),
+        remaining_outside_grid=_remaining(rows, in_grid=False),
         issues_by_impact={impact: impacts.get(impact, 0) for impact in IMPACTS},
     )
 

@@ -31,6 +31,10 @@ class AccessibilityAuditForm(PortalForm):
     )
     grid = forms.ChoiceField(
         label="Grille d'audit",
+        help_text=(
+            "Seul l'audit complet peut donner un état de conformité ; les audits rapide et "
+            "complémentaire repèrent les défauts les plus fréquents."
+        ),
         choices=list(GRID_LABELS.items()),
         initial="quick",
         widget=forms.RadioSelect,
@@ -52,6 +56,12 @@ class AccessibilityAuditForm(PortalForm):
 
 class DecisionForm(PortalForm):
     criterion = forms.ChoiceField(label="Critère", choices=())
+    page = forms.ChoiceField(
+        label="Page de l'échantillon",
+        help_text="Un critère est conforme s'il l'est, ou non applicable, sur chaque page.",
+        choices=(),
+        required=False,
+    )
     status = forms.ChoiceField(
         label="Décision",
         choices=[
@@ -69,9 +79,19 @@ class DecisionForm(PortalForm):
         required=False,
     )
 
-    def __init__(self, *args: Any, criteria: tuple[str, ...] = (), **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        criteria: tuple[str, ...] = (),
+        pages: list[tuple[str, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         known = all_criteria()
         self.fields["criterion"].choices = [
             (number, f"{number} — {known[number].title}") for number in criteria
+        ]
+        self.fields["page"].choices = [
+            ("", "Toutes les pages de l'échantillon"),
+            *((url, f"{label} — {url}") for url, label in pages or ()),
         ]

@@ -16,7 +16,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from dlnuf.toolbox.accessibility.criteria import GRID_LABELS, grid
 from dlnuf.toolbox.accessibility.scoring import IMPACT_LABELS, IMPACTS, assess, issues_by_page
 from dlnuf.toolbox.accessibility.services import accessibility_decision_record
-from dlnuf.toolbox.accessibility.statement import Statement, build_statement
+from dlnuf.toolbox.accessibility.statement import (
+    Statement,
+    build_statement,
+    coverage_text,
+    rate_text,
+)
 from dlnuf.toolbox.models import ReportStatus, ToolKind, ToolReport
 from dlnuf.toolbox.services import tool_report_create
 from dlnuf.www.accessibility_views.forms import AccessibilityAuditForm, DecisionForm
@@ -63,7 +68,7 @@ def _statement(report: ToolReport) -> Statement:
         inputs=report.inputs,
         results=report.results,
         assessment=assess(report.results),
-        established_on=timezone.localdate(report.finished_at or report.created_at),
+        audited_on=timezone.localdate(report.finished_at or report.created_at),
     )
 
 
@@ -83,6 +88,8 @@ def _report_context(report: ToolReport) -> dict[str, Any]:
     context.update(
         {
             "assessment": assessment,
+            "coverage": coverage_text(assessment),
+            "rate": "" if assessment.rate is None else rate_text(assessment.rate),
             "pages": issues_by_page(report.results.get("pages", [])),
             "refused": report.results.get("refused_requests", []),
             "impacts": impacts,
@@ -94,6 +101,15 @@ def _report_context(report: ToolReport) -> dict[str, Any]:
     return context
 
 
+def _decision_form(report: ToolReport, data: Any = None) -> DecisionForm:
+    results = report.results
+    return DecisionForm(
+        data,
+        criteria=grid(results.get("grid", "full")),
+        pages=[(page["url"], page["label"]) for page in results.get("pages", [])],
+    )
+
+
 @require_GET
 def accessibility_report(request: HttpRequest, pk: int) -> HttpResponse:
     report = report_for(request, pk, KIND)
@@ -102,7 +118,7 @@ def accessibility_report(request: HttpRequest, pk: int) -> HttpResponse:
     context["pdf_url"] = reverse("www:accessibility_pdf", args=[report.pk])
     context["attach_form"] = attach_form_for(request, report)
     if report.status == ReportStatus.DONE:
-        context["decision_form"] = DecisionForm(criteria=grid(report.results.get("grid", "full")))
+        context["decision_form"] = _decision_form(report)
     return render(request, "www/toolbox/accessibility/report.html", context)
 
 
@@ -125,7 +141,7 @@ def accessibility_decision(request: HttpRequest, pk: int) -> HttpResponse:
     if report.status != ReportStatus.DONE:
         messages.error(request, "L'audit n'est pas terminé : attendez la fin de l'analyse.")
         return redirect("www:accessibility_report", pk=report.pk)
-    form = DecisionForm(request.POST, criteria=grid(report.results.get("grid", "full")))
+    form = _decision_form(report, request.POST)
     if not form.is_valid():
         messages.error(request, "Choisissez un critère de la grille et une décision.")
         return redirect("www:accessibility_report", pk=report.pk)
@@ -137,6 +153,7 @@ def accessibility_decision(request: HttpRequest, pk: int) -> HttpResponse:
             criterion=data["criterion"],
             status=data["status"],
             note=data["note"],
+            page=data["page"],
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))

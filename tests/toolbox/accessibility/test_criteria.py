@@ -10,7 +10,6 @@ from dlnuf.toolbox.accessibility.criteria import (
     all_criteria,
     criterion_of_test,
     grid,
-    machine_confirmable,
     plain_text,
     topics,
 )
@@ -39,7 +38,6 @@ def test_grids_have_25_50_and_106_criteria_each_within_the_full_grid() -> None:
     assert len(grid("complementary")) == len(set(grid("complementary"))) == 50
     assert len(full) == 106
     assert set(grid("quick")) <= set(grid("complementary")) <= full
-    assert machine_confirmable() <= full
 
 
 def test_plain_text_keeps_the_words_of_links_and_code() -> None:
