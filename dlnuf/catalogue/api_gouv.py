@@ -69,6 +69,7 @@ GATEWAY_DATASETS_OF_API = {
     "sirene_v3": ["unite-legale", "etablissement"],
     "api_association": ["association"],
     "api_professionnels_rge": ["certification-rge"],
+    "impot-particulier": ["impot-particulier"],
 }
 
 # The subject an API is about, read from api.gouv.fr's themes (left empty when both or neither).

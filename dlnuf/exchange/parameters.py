@@ -228,6 +228,13 @@ WELL_KNOWN_RULES: dict[str, ParameterRule] = {
             "^[A-Za-z0-9._@+-]{1,64}$",
             64,
         ),
+        ParameterRule(
+            "numeroFiscal",
+            "Numéro fiscal (SPI)",
+            "les 13 chiffres du numéro fiscal, sans espace (en haut de l'avis d'imposition)",
+            "^[0-9]{13}$",
+            13,
+        ),
         _integer_rule(
             "annee",
             "Année du quotient familial",

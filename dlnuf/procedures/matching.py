@@ -13,12 +13,17 @@ the matching table (``data/matching.yaml``), in this order:
 
 An exact match stops the search, so « identifiant France Travail » (an identifier to keep) does
 not also match the « France Travail » keyword.
+
+A dataset may answer for part of a procedure's public only (the quotient familial exists for
+families known to the CAF or the MSA): each candidate carries the share it covers by default,
+where that share comes from, and what the people it does not cover still provide.
 """
 
 import difflib
 import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +32,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from dlnuf.catalogue.text import fold, singular
 from dlnuf.procedures.models import Confidence
+from dlnuf.procedures.scoring import FULL_SHARE
 
 TABLE_FILE = Path(__file__).resolve().parent / "data" / "matching.yaml"
 
@@ -56,6 +62,7 @@ class TableItem:
     scopes: Mapping[str, tuple[str, ...]]  # dataset slug -> minimal scopes
     note: str
     picklist: bool
+    still_provided: Mapping[str, str] = field(default_factory=dict)  # dataset slug -> text
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,18 @@ class Keyword:
     dataset: str
     scopes: tuple[str, ...]
     phrases: tuple[str, ...]
+    still_provided: str = ""
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The part of a procedure's public a dataset answers for, by default."""
+
+    share: Decimal  # percent, 0 to 100
+    covered: str
+    uncovered: str
+    still_provided: str
+    basis: str  # the source of the share, or the assumption it is
 
 
 @dataclass(frozen=True)
@@ -72,6 +91,7 @@ class MatchingTable:
     generic_words: frozenset[str]
     items: tuple[TableItem, ...]
     keywords: tuple[Keyword, ...]
+    coverage: Mapping[str, Coverage] = field(default_factory=dict)
 
     def item(self, slug: str) -> TableItem | None:
         return next((item for item in self.items if item.slug == slug), None)
@@ -95,6 +115,39 @@ def _scopes(raw: Any, where: str) -> dict[str, tuple[str, ...]]:
     return {str(dataset): _words(scopes, f"{where}.{dataset}") for dataset, scopes in raw.items()}
 
 
+def _texts(raw: Any, where: str) -> dict[str, str]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not all(
+        isinstance(text, str) and text.strip() for text in raw.values()
+    ):
+        raise _problem(where, "doit associer un jeu de données à un texte non vide")
+    return {str(dataset): " ".join(text.split()) for dataset, text in raw.items()}
+
+
+_COVERAGE_KEYS = {"share", "covered", "uncovered", "still_provided", "basis"}
+
+
+def _coverage(raw: Any, where: str) -> Coverage:
+    if not isinstance(raw, dict) or set(raw) != _COVERAGE_KEYS:
+        raise _problem(where, "attend exactement " + ", ".join(sorted(_COVERAGE_KEYS)))
+    not_a_share = _problem(f"{where}.share", "doit être un pourcentage entre 0 et 100")
+    if isinstance(raw["share"], bool):
+        raise not_a_share
+    try:
+        share = Decimal(str(raw["share"]))
+    except InvalidOperation as error:
+        raise not_a_share from error
+    if not share.is_finite() or not Decimal(0) <= share <= FULL_SHARE:
+        raise not_a_share
+    texts = {}
+    for key in _COVERAGE_KEYS - {"share"}:
+        if not isinstance(raw[key], str) or not raw[key].strip():
+            raise _problem(f"{where}.{key}", "doit être un texte non vide")
+        texts[key] = " ".join(raw[key].split())
+    return Coverage(share=share, **texts)
+
+
 def parse_table(content: Any) -> MatchingTable:
     """The table from its YAML content; raises ImproperlyConfigured naming the faulty key."""
     if not isinstance(content, dict):
@@ -105,7 +158,15 @@ def parse_table(content: Any) -> MatchingTable:
         where = f"items[{index + 1}]"
         if not isinstance(raw, dict) or not isinstance(raw.get("slug"), str):
             raise _problem(where, "doit avoir un « slug »")
-        unknown = set(raw) - {"slug", "label", "synonyms", "scopes", "note", "picklist"}
+        unknown = set(raw) - {
+            "slug",
+            "label",
+            "synonyms",
+            "scopes",
+            "note",
+            "picklist",
+            "still_provided",
+        }
         if unknown:
             raise _problem(where, "clés inconnues : " + ", ".join(sorted(unknown)))
         if raw["slug"] in seen:
@@ -119,26 +180,42 @@ def parse_table(content: Any) -> MatchingTable:
                 scopes=_scopes(raw.get("scopes"), f"{where}.scopes"),
                 note=str(raw.get("note") or "").strip(),
                 picklist=bool(raw.get("picklist", True)),
+                still_provided=_texts(raw.get("still_provided"), f"{where}.still_provided"),
             )
         )
     keywords = []
     for index, raw in enumerate(content.get("keywords") or []):
         where = f"keywords[{index + 1}]"
-        if not isinstance(raw, dict) or set(raw) != {"dataset", "scopes", "phrases"}:
-            raise _problem(where, "attend exactement « dataset », « scopes » et « phrases »")
+        if not isinstance(raw, dict) or not (
+            {"dataset", "scopes", "phrases"}
+            <= set(raw)
+            <= {"dataset", "scopes", "phrases", "still_provided"}
+        ):
+            raise _problem(
+                where,
+                "attend « dataset », « scopes » et « phrases » (et au besoin « still_provided »)",
+            )
         keywords.append(
             Keyword(
                 dataset=str(raw["dataset"]),
                 scopes=_words(raw["scopes"], f"{where}.scopes"),
                 phrases=_words(raw["phrases"], f"{where}.phrases"),
+                still_provided=" ".join(str(raw.get("still_provided") or "").split()),
             )
         )
+    coverage_section = content.get("coverage") or {}
+    if not isinstance(coverage_section, dict):
+        raise _problem("coverage", "doit associer un jeu de données à sa couverture")
     return MatchingTable(
         stopwords=frozenset(_words(content.get("stopwords") or [], "stopwords")),
         fillers=frozenset(_words(content.get("fillers") or [], "fillers")),
         generic_words=frozenset(_words(content.get("generic_words") or [], "generic_words")),
         items=tuple(items),
         keywords=tuple(keywords),
+        coverage={
+            str(dataset): _coverage(raw, f"coverage.{dataset}")
+            for dataset, raw in coverage_section.items()
+        },
     )
 
 
@@ -192,6 +269,9 @@ class Candidate:
     confidence: str
     reason: str
     scope_slugs: tuple[str, ...]
+    covered_share: Decimal = FULL_SHARE  # percent of the procedure's public, by default
+    coverage_basis: str = ""  # who is covered, and where the share comes from
+    uncovered_note: str = ""  # what the people not covered still provide
 
 
 @dataclass(frozen=True)
@@ -294,13 +374,13 @@ class Matcher:
                 if phrase.distinctive and _contains(words, phrase.words)
             ]
             hits += self._resemblances(words, skip={id(hit.phrase) for hit in hits})
-        return self._result(hits)
+        return self._result(hits, label=label)
 
     def _match_picked(self, slug: str) -> ItemMatch:
         name = self.document_name(slug)
         phrase = _Phrase(name, (), True, slug, True, None)
         hit = _Hit(phrase, Confidence.SURE, f"Pièce choisie dans la liste : « {name} ».", 99)
-        return self._result([hit])
+        return self._result([hit], label=name)
 
     def _describe_document(self, phrase: _Phrase) -> str:
         return self.document_name(phrase.document)
@@ -372,7 +452,7 @@ class Matcher:
             return ""
         return f" (pièce « {self._describe_document(phrase)} »)"
 
-    def _result(self, hits: Iterable[_Hit]) -> ItemMatch:
+    def _result(self, hits: Iterable[_Hit], *, label: str) -> ItemMatch:
         best: dict[str, tuple[_Hit, tuple[str, ...]]] = {}
         note = ""
         for hit in sorted(hits, key=lambda h: (-confidence_rank(h.confidence), -h.strength)):
@@ -383,12 +463,38 @@ class Matcher:
                 if dataset_slug not in best:
                     best[dataset_slug] = (hit, scopes)
         candidates = tuple(
-            Candidate(dataset_slug, hit.confidence, hit.reason[:REASON_MAX_LENGTH], scopes)
+            self._candidate(dataset_slug, hit, scopes, label=label)
             for dataset_slug, (hit, scopes) in best.items()
         )[:_MAX_CANDIDATES]
         if not candidates:
             return ItemMatch(Confidence.NONE, (), note or NO_MATCH_NOTE)
         return ItemMatch(candidates[0].confidence, candidates, "")
+
+    def _candidate(
+        self, dataset_slug: str, hit: _Hit, scopes: tuple[str, ...], *, label: str
+    ) -> Candidate:
+        candidate = Candidate(dataset_slug, hit.confidence, hit.reason[:REASON_MAX_LENGTH], scopes)
+        coverage = self.table.coverage.get(dataset_slug)
+        if coverage is None:
+            return candidate
+        if hit.phrase.keyword is not None:
+            still_provided = hit.phrase.keyword.still_provided
+        else:
+            item = self.table.item(hit.phrase.document)
+            still_provided = item.still_provided.get(dataset_slug, "") if item else ""
+        still_provided = still_provided or coverage.still_provided or f"« {label} »"
+        return Candidate(
+            dataset_slug,
+            hit.confidence,
+            candidate.reason,
+            scopes,
+            covered_share=coverage.share,
+            coverage_basis=f"Couvre {coverage.covered}. {coverage.basis}",
+            uncovered_note=(
+                f"{coverage.uncovered[:1].upper()}{coverage.uncovered[1:]} fournissent toujours "
+                f"{still_provided}."
+            ),
+        )
 
     def _note(self, document: str) -> str:
         item = self.table.item(document)

@@ -51,6 +51,8 @@ class ProcedureItem(models.Model):
     ``common_item`` is the slug of the list entry the agent picked (a supporting document of the
     catalogue or a common item of the matching table), empty for typed and imported items.
     ``still_asked`` turns false once the procedure obtains the item another way (by API).
+    ``covered_share`` is the agent's own figure for the share of the procedure's public the
+    matched data answers for (empty: the matching table's default).
     """
 
     procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="items")
@@ -58,6 +60,9 @@ class ProcedureItem(models.Model):
     source = models.CharField("origine", max_length=10, choices=ItemSource.choices)
     common_item = models.SlugField("élément de la liste", blank=True)
     still_asked = models.BooleanField("encore demandé aux usagers", default=True)
+    covered_share = models.DecimalField(
+        "part du public couverte (%)", max_digits=5, decimal_places=2, null=True, blank=True
+    )
     position = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -119,7 +124,12 @@ class Diagnostic(_Frozen):
 
 
 class DiagnosticItem(_Frozen):
+    """An item as it was diagnosed. ``covered_share`` is the share of the public its best match
+    answers for, as counted in the documents per year; ``procedure_item_id`` names the item it
+    was taken from (no foreign key: removing an item never touches a snapshot)."""
+
     diagnostic = models.ForeignKey(Diagnostic, on_delete=models.CASCADE, related_name="items")
+    procedure_item_id = models.PositiveBigIntegerField("élément de la démarche", null=True)
     label = models.CharField("libellé", max_length=255)
     source = models.CharField("origine", max_length=10, choices=ItemSource.choices)
     still_asked = models.BooleanField("encore demandé")
@@ -127,6 +137,11 @@ class DiagnosticItem(_Frozen):
         "meilleure correspondance", max_length=10, choices=Confidence.choices
     )
     note = models.CharField("remarque", max_length=500, blank=True)
+    covered_share = models.DecimalField(
+        "part du public couverte (%)", max_digits=5, decimal_places=2, default=100
+    )
+    share_set_by_agent = models.BooleanField("part saisie par l'agent", default=False)
+    documents_per_year = models.PositiveBigIntegerField("pièces évitées par an", default=0)
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -147,6 +162,11 @@ class DiagnosticMatch(_Frozen):
     confidence = models.CharField("confiance", max_length=10, choices=Confidence.choices)
     reason = models.CharField("raison", max_length=255)
     scope_slugs = models.JSONField("périmètres minimaux", default=list)
+    covered_share = models.DecimalField(
+        "part du public couverte par défaut (%)", max_digits=5, decimal_places=2, default=100
+    )
+    coverage_basis = models.TextField("public couvert et origine de la part", blank=True)
+    uncovered_note = models.TextField("ce que fournissent les autres usagers", blank=True)
     position = models.PositiveIntegerField(default=0)
 
     class Meta:

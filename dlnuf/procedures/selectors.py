@@ -1,6 +1,7 @@
 """Reads on procedures and diagnostics, always through what the user may see."""
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models import Count, Prefetch, QuerySet
 
@@ -130,6 +131,43 @@ def diagnostic_suggestions(diagnostic: Diagnostic) -> list[Suggestion]:
     ]
     suggestions.sort(key=lambda s: (-len(s.item_labels), s.dataset.title))
     return suggestions
+
+
+@dataclass(frozen=True)
+class ItemCoverage:
+    """A replaceable item of a diagnostic: the share of the public counted for it, the matching
+    table's default for its best match, and where that default comes from."""
+
+    item_id: int  # the procedure's item
+    label: str
+    share: Decimal
+    default_share: Decimal
+    set_by_agent: bool
+    basis: str
+
+
+def diagnostic_coverage(diagnostic: Diagnostic) -> list[ItemCoverage]:
+    """From a diagnostic loaded by ``diagnostic_with_matches``: its replaceable items still part
+    of the procedure, in order."""
+    present = set(diagnostic.procedure.items.values_list("pk", flat=True))
+    rows = []
+    for item in diagnostic.items.all():
+        matches = list(item.matches.all())
+        if item.confidence not in REPLACEABLE or not matches:
+            continue
+        if item.procedure_item_id is None or item.procedure_item_id not in present:
+            continue
+        rows.append(
+            ItemCoverage(
+                item_id=item.procedure_item_id,
+                label=item.label,
+                share=item.covered_share,
+                default_share=matches[0].covered_share,
+                set_by_agent=item.share_set_by_agent,
+                basis=matches[0].coverage_basis,
+            )
+        )
+    return rows
 
 
 def procedure_requests(procedure: Procedure) -> list[AuthorizationRequest]:

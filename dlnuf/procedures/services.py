@@ -4,7 +4,8 @@ Only applicants of the procedure's organisation change it (``ProcedureForbidden`
 every service runs in one transaction, so a refused or failing step leaves nothing behind.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Max
@@ -15,7 +16,7 @@ from dlnuf.habilitations.models import AuthorizationRequest
 from dlnuf.habilitations.services import authorization_request_create
 from dlnuf.organisations.models import Organisation, User
 from dlnuf.organisations.perms import is_applicant_for
-from dlnuf.procedures.matching import Matcher
+from dlnuf.procedures.matching import ItemMatch, Matcher
 from dlnuf.procedures.models import (
     Confidence,
     Diagnostic,
@@ -26,7 +27,13 @@ from dlnuf.procedures.models import (
     ProcedureItem,
 )
 from dlnuf.procedures.perms import can_edit_procedure
-from dlnuf.procedures.scoring import ItemOutcome, procedure_score
+from dlnuf.procedures.scoring import (
+    FULL_SHARE,
+    REPLACEABLE,
+    ItemOutcome,
+    documents_per_year,
+    procedure_score,
+)
 from dlnuf.procedures.selectors import catalogue_matcher
 
 MAX_ITEMS_PER_PROCEDURE = 200
@@ -165,6 +172,40 @@ def procedure_item_remove(*, item: ProcedureItem, removed_by: User) -> None:
 
 
 @transaction.atomic
+def procedure_coverage_update(
+    *, procedure: Procedure, shares: Mapping[int, Decimal | None], changed_by: User
+) -> Diagnostic:
+    """Set the agent's share of the public covered for some items (None: back to the table's
+    default), then diagnose again so the documents per year count with those shares."""
+    _check_editor(changed_by, procedure)
+    items = procedure.items.in_bulk(list(shares))
+    unknown = [pk for pk in shares if pk not in items]
+    if unknown:
+        raise ProcedureRefused(
+            "Cet élément ne fait plus partie de la démarche ; rechargez la page."
+        )
+    for pk, share in shares.items():
+        if share is not None and not Decimal(0) <= share <= FULL_SHARE:
+            raise ProcedureRefused(
+                f"La part couverte de « {items[pk].label} » doit être comprise entre 0 et 100 %."
+            )
+        items[pk].covered_share = share
+    ProcedureItem.objects.bulk_update(list(items.values()), ["covered_share"])
+    _touch(procedure)
+    return diagnostic_run(procedure=procedure, run_by=changed_by)
+
+
+def _item_share(item: ProcedureItem, result: ItemMatch) -> tuple[Decimal, bool]:
+    """The share counted for an item, and whether the agent set it; only a replaceable item
+    has a share, taken from its best match unless the agent gave the procedure's own."""
+    if result.confidence not in REPLACEABLE:
+        return FULL_SHARE, False
+    if item.covered_share is not None:
+        return item.covered_share, True
+    return result.candidates[0].covered_share, False
+
+
+@transaction.atomic
 def diagnostic_run(
     *, procedure: Procedure, run_by: User, matcher: Matcher | None = None
 ) -> Diagnostic:
@@ -175,10 +216,13 @@ def diagnostic_run(
         raise ProcedureRefused("Ajoutez d'abord les éléments que la démarche demande aux usagers.")
     matcher = matcher or catalogue_matcher()
     results = [matcher.match(item.label, common_item=item.common_item) for item in items]
+    shares = [_item_share(item, result) for item, result in zip(items, results, strict=True)]
     score = procedure_score(
         (
-            ItemOutcome(confidence=result.confidence, still_asked=item.still_asked)
-            for item, result in zip(items, results, strict=True)
+            ItemOutcome(
+                confidence=result.confidence, still_asked=item.still_asked, covered_share=share
+            )
+            for item, result, (share, _) in zip(items, results, shares, strict=True)
         ),
         yearly_volume=procedure.yearly_volume,
     )
@@ -200,14 +244,24 @@ def diagnostic_run(
     snapshots = DiagnosticItem.objects.bulk_create(
         DiagnosticItem(
             diagnostic=diagnostic,
+            procedure_item_id=item.pk,
             label=item.label,
             source=item.source,
             still_asked=item.still_asked,
             confidence=result.confidence,
             note=result.note[:500],
+            covered_share=share,
+            share_set_by_agent=set_by_agent,
+            documents_per_year=(
+                documents_per_year(procedure.yearly_volume, share)
+                if result.confidence in REPLACEABLE
+                else 0
+            ),
             position=position,
         )
-        for position, (item, result) in enumerate(zip(items, results, strict=True))
+        for position, (item, result, (share, set_by_agent)) in enumerate(
+            zip(items, results, shares, strict=True)
+        )
     )
     DiagnosticMatch.objects.bulk_create(
         DiagnosticMatch(
@@ -216,6 +270,9 @@ def diagnostic_run(
             confidence=candidate.confidence,
             reason=candidate.reason,
             scope_slugs=list(candidate.scope_slugs),
+            covered_share=candidate.covered_share,
+            coverage_basis=candidate.coverage_basis,
+            uncovered_note=candidate.uncovered_note,
             position=index,
         )
         for snapshot, result in zip(snapshots, results, strict=True)

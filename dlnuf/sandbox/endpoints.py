@@ -3,6 +3,9 @@
 Paths, parameters (required or not), provider names and error codes follow the public OpenAPI
 documents of API Particulier and API Entreprise (datagouv/apistration, MIT licence). The sandbox
 checks parameters the way upstream does and answers with the upstream error envelope.
+
+DGFiP's API Impôt particulier publishes no such document here: its family speaks the same
+envelope, with the DGFiP's provider prefix (03) and parameter names of this project.
 """
 
 import re
@@ -10,6 +13,7 @@ from dataclasses import dataclass, field
 
 PARTICULIER = "api-particulier"
 ENTREPRISE = "api-entreprise"
+IMPOT_PARTICULIER = "api-impot-particulier"
 
 
 @dataclass(frozen=True)
@@ -201,6 +205,24 @@ ENDPOINTS: tuple[SandboxEndpoint, ...] = (
         "37",
         _ALLOCATAIRE_ABSENT,
         _DSS_CIVIL_STATUS,
+    ),
+    SandboxEndpoint(
+        IMPOT_PARTICULIER,
+        "/v1/impot_particulier/numero_fiscal",
+        "impot-particulier",
+        "DGFIP",
+        "03",
+        "Aucun foyer fiscal ne correspond à ce numéro fiscal et à cet état civil, ou aucune "
+        "déclaration de revenus n'a été traitée pour l'année demandée.",
+        (
+            Parameter("numeroFiscal", "numero_fiscal", True),
+            Parameter("nomNaissance", "name", True),
+            Parameter("prenoms", "first_names", True, repeated=True),
+            Parameter("anneeDateNaissance", "birth_year", True),
+            Parameter("moisDateNaissance", "birth_month", True),
+            Parameter("jourDateNaissance", "birth_day", True),
+            Parameter("anneeRevenus", "income_year", False),
+        ),
     ),
     SandboxEndpoint(
         ENTREPRISE,

@@ -142,6 +142,19 @@ _CHECKS: dict[str, _Check] = {
     "limit": _Check(
         _int_between(1, 10000), "00313", "Le paramètre limit n'est pas correctement formatté"
     ),
+    # Codes of this sandbox's own: the numéro fiscal (SPI) has 13 digits.
+    "numero_fiscal": _Check(
+        _matches(r"[0-9]{13}"),
+        "00450",
+        "Le numéro fiscal doit comporter 13 chiffres",
+        "00451",
+        "Le numéro fiscal est manquant",
+    ),
+    "income_year": _Check(
+        _int_between(2000, 2100),
+        "00452",
+        "L'année des revenus n'est pas correctement formatée",
+    ),
 }
 
 KINDS = frozenset(_CHECKS)

@@ -35,14 +35,14 @@ def _edit_yaml(path: Path, edit) -> None:
 
 def test_first_load_creates_everything_and_second_changes_nothing():
     first = catalogue_load()
-    assert first.counts["datasets"].created == 15
+    assert first.counts["datasets"].created == 16
     assert first.changed
     rows = _row_counts()
 
     second = catalogue_load()
 
     assert not second.changed
-    assert second.counts["datasets"].unchanged == 15
+    assert second.counts["datasets"].unchanged == 16
     assert second.counts["scopes"].unchanged == rows["Scope"]
     assert second.counts["endpoints"].unchanged == rows["Endpoint"]
     assert _row_counts() == rows
@@ -63,7 +63,7 @@ def test_a_changed_title_is_updated_in_place(seed_copy: Path):
     assert dataset.pk == before
     assert dataset.title == "Prime d'activité (nouvel intitulé)"
     assert report.counts["datasets"].updated == 1
-    assert report.counts["datasets"].unchanged == 14
+    assert report.counts["datasets"].unchanged == 15
 
 
 @pytest.mark.parametrize(
@@ -229,7 +229,7 @@ def test_a_scope_still_held_by_a_habilitation_is_not_deleted(seed_copy: Path):
         catalogue_load(directory=seed_copy)
 
     assert "« cnaf_adresse »" in str(raised.value)
-    assert "1 habilitation(s)" in str(raised.value)
+    assert "1 habilitation l'utilise encore" in str(raised.value)
     assert Scope.objects.filter(dataset__slug="quotient-familial", slug="cnaf_adresse").exists()
     # The refusal rolls back the whole load, including the other change of the same file.
     assert Dataset.objects.get(slug="quotient-familial").title == "Quotient familial CAF et MSA"
@@ -288,15 +288,15 @@ datasets:
         Dataset.objects.get(slug="tarif-cantine").legal_bases.values_list("slug", flat=True)
     ) == ["crpa-l114-8-r114-9-3"]
     # Loading only that directory left the seeded datasets alone.
-    assert Dataset.objects.count() == 16
+    assert Dataset.objects.count() == 17
 
 
 def test_the_command_prints_the_report(capsys):
     call_command("load_catalogue")
     call_command("load_catalogue")
     output = capsys.readouterr().out
-    assert "jeux de données : 15 créés" in output
-    assert "jeux de données : 0 créés, 0 modifiés, 15 inchangés" in output
+    assert "jeux de données : 16 créés" in output
+    assert "jeux de données : 0 créés, 0 modifiés, 16 inchangés" in output
     assert output.rstrip().endswith("Aucun changement.")
 
 

@@ -1,6 +1,7 @@
 """Reads behind the catalogue pages: search and filters, live status, call examples."""
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -15,6 +16,7 @@ from dlnuf.catalogue.selectors import (
 )
 from dlnuf.catalogue.status import dataset_live_status
 from dlnuf.exchange.breakers import breaker_failure, breaker_permit
+from dlnuf.journal.outcomes import Outcome, OutcomeCounts
 from dlnuf.journal.services import journal_record
 from dlnuf.sandbox.cases import sandbox_identities
 from tests.journal.factories import ExchangeRecordFactory
@@ -32,9 +34,9 @@ def _slugs(entries, **query):
 
 
 def test_entries_are_served_datasets_then_other_public_apis(entries):
-    assert len(entries) == 185
-    assert all(entry.served for entry in entries[:15])
-    assert not any(entry.served for entry in entries[15:])
+    assert len(entries) == 186
+    assert all(entry.served for entry in entries[:16])
+    assert not any(entry.served for entry in entries[16:])
 
 
 @pytest.mark.parametrize(
@@ -79,7 +81,7 @@ def test_filters(entries):
         entry.provider_key == "insee"
         for entry in catalogue_search(entries, CatalogueQuery(provider="insee"))
     )
-    assert set(_slugs(entries, document="avis-imposition")) == {"quotient-familial"}
+    assert set(_slugs(entries, document="avis-imposition")) == {"impot-particulier"}
     served_companies = _slugs(entries, subject_kind="company", served=True)
     assert set(served_companies) == {
         "unite-legale",
@@ -135,17 +137,17 @@ def test_live_status_counts_exchanges_of_the_last_day_and_week(loaded_catalogue)
 
     day, week = dataset_live_status("quotient-familial", now=now).windows
 
-    assert (day.exchanges, day.succeeded, day.refused, day.failed) == (4, 2, 1, 1)
-    assert day.failure_rate_percent == 25.0
-    assert (week.exchanges, week.succeeded, week.refused, week.failed) == (6, 3, 1, 2)
-    assert week.failure_rate_percent == 33.3
+    assert day.outcomes == OutcomeCounts(succeeded=2, refused=1, provider_failures=1)
+    assert day.outcomes.percent(Outcome.PROVIDER_FAILURE) == Decimal("25.0")
+    assert week.outcomes == OutcomeCounts(succeeded=3, refused=1, provider_failures=2)
+    assert week.outcomes.percent(Outcome.PROVIDER_FAILURE) == Decimal("33.3")
 
 
 def test_live_status_without_exchanges_and_with_an_open_breaker(loaded_catalogue, settings):
     settings.DLNUF_API_PARTICULIER_URL = ""
     status = dataset_live_status("statut-etudiant")
-    assert all(window.exchanges == 0 for window in status.windows)
-    assert status.windows[0].failure_rate_percent is None
+    assert all(window.outcomes.calls == 0 for window in status.windows)
+    assert status.windows[0].outcomes.percent(Outcome.REFUSED) is None
     assert [breaker.state for breaker in status.breakers] == ["closed"]
     assert status.breakers[0].target.startswith("Liaison avec le bac à sable intégré")
 

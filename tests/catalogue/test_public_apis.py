@@ -29,7 +29,7 @@ def test_the_committed_seed_lists_every_public_api_and_producer():
     assert report.counts["public_apis"].created == 170
     assert report.counts["public_api_producers"].created == 60
     assert PublicApi.objects.count() == 170
-    assert Dataset.objects.count() == 15  # the public APIs are not datasets of the gateway
+    assert Dataset.objects.count() == 16  # the public APIs are not datasets of the gateway
     assert "  API publiques hors passerelle : 170 créés, 0 modifiés, 0 inchangés" in report.lines()
     assert {value for value, _ in Openness.choices} == set(
         PublicApi.objects.values_list("openness", flat=True)
@@ -56,7 +56,8 @@ def test_facts_of_one_api_and_its_links_to_the_gateway():
     assert api.source_url == "https://api.gouv.fr/les-api/impot-particulier"
     assert api.subject_kind == "person"
     assert api.producer.provider.slug == "dgfip"
-    assert not api.gateway_datasets.exists()
+    # The gateway serves the same source as its dataset « impot-particulier ».
+    assert list(api.gateway_datasets.values_list("slug", flat=True)) == ["impot-particulier"]
 
     family = PublicApi.objects.get(slug="api_quotient_familial_msa_caf")
     assert list(family.gateway_datasets.values_list("slug", flat=True)) == ["quotient-familial"]

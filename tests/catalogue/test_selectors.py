@@ -80,7 +80,7 @@ def test_loading_the_catalogue_refreshes_cached_rules(
 def test_catalogue_listing_and_scope_slugs(django_assert_max_num_queries):
     with django_assert_max_num_queries(6):
         datasets = list(datasets_for_catalogue())
-        assert len(datasets) == 15
+        assert len(datasets) == 16
         assert all(dataset.scopes.all() for dataset in datasets)
     assert dataset_scope_slugs("revenu-solidarite-active") == [
         "revenu_solidarite_active",

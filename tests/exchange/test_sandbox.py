@@ -91,6 +91,13 @@ EXPECTED_KEYS: dict[str, dict[str, list[str]]] = {
     "attestation-fiscale": {"attestation_fiscale_dgfip": [WHOLE], "attestations_fiscales": [WHOLE]},
     "certification-rge": {"certificat_rge_ademe": [WHOLE], "open_data": [WHOLE]},
     "association": {"associations_djepva": [WHOLE], "associations_donnees_protegees": [WHOLE]},
+    # API Impôt particulier (DGFiP): the project's own field names, served by its sandbox.
+    "impot-particulier": {
+        "dgfip_revenu_fiscal_reference": ["annee_revenus", "revenu_fiscal_reference"],
+        "dgfip_nombre_parts": ["annee_revenus", "nombre_parts"],
+        "dgfip_situation_familiale": ["situation_familiale", "nombre_personnes_a_charge"],
+        "dgfip_adresse_fiscale": ["adresse_fiscale"],
+    },
 }
 # Statut étudiant: mesri_admissions reveals the list with each admission's dates; the other
 # admission scopes add one key inside each admission.
@@ -337,6 +344,33 @@ def test_a_bad_value_of_any_parameter_is_refused_naming_it(
             "invalid_parameter",
             name,
         )
+
+
+def test_impot_particulier_is_served_end_to_end_by_numero_fiscal(
+    sandbox: str, client: Client
+) -> None:
+    identity = next(
+        i
+        for i in sandbox_identities("impot-particulier")
+        if i.params.get("numeroFiscal") == "9900000000001"
+    )
+    params = query_of(identity, "")
+
+    answer = exchange(client, "impot-particulier", ["dgfip_revenu_fiscal_reference"], params)
+
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["data"] == {"annee_revenus": 2025, "revenu_fiscal_reference": 38450}
+    for bad in ("990000000000", "99000000000012", "9900 0000 0000 1"):
+        refused = exchange(
+            client,
+            "impot-particulier",
+            ["dgfip_revenu_fiscal_reference"],
+            {**params, "numeroFiscal": bad},
+        )
+        assert refused.status_code == 400, bad
+        problem = refused.json()
+        assert (problem["code"], problem["parameter"]) == ("invalid_parameter", "numeroFiscal")
+        assert "13 chiffres du numéro fiscal" in problem["detail"]
 
 
 # --- replay of the upstream mock cases -------------------------------------------------------

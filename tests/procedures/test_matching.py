@@ -1,13 +1,14 @@
 """Matching items to the datasets that replace them: each kind of match, its confidence and
 reason, the coherence of the matching table with the catalogue, and quality on labelled sets."""
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import yaml
 from django.core.exceptions import ImproperlyConfigured
 
-from dlnuf.catalogue.models import Dataset, Scope
+from dlnuf.catalogue.models import Dataset, Scope, SupportingDocument
 from dlnuf.procedures.matching import (
     NO_MATCH_NOTE,
     Matcher,
@@ -39,16 +40,16 @@ def test_tokens_drop_case_accents_stop_words_fillers_and_plurals():
 def test_an_item_picked_from_the_list_is_sure(matcher):
     result, top = _top(matcher, "Avis d'imposition", common_item="avis-imposition")
     assert result.confidence == "sure"
-    assert top.dataset_slug == "quotient-familial"
+    assert top.dataset_slug == "impot-particulier"
     assert top.reason == "Pièce choisie dans la liste : « Avis d'imposition »."
-    assert top.scope_slugs == ("cnaf_quotient_familial",)
+    assert top.scope_slugs == ("dgfip_revenu_fiscal_reference", "dgfip_nombre_parts")
 
 
 def test_the_name_of_a_catalogue_document_is_sure(matcher):
-    _, top = _top(matcher, "Livret de famille")
-    assert (top.dataset_slug, top.confidence) == ("quotient-familial", "sure")
-    assert top.reason == "Pièce justificative connue : « Livret de famille »."
-    assert top.scope_slugs == ("cnaf_enfants",)
+    _, top = _top(matcher, "Attestation de régularité fiscale")
+    assert (top.dataset_slug, top.confidence) == ("attestation-fiscale", "sure")
+    assert top.reason == "Pièce justificative connue : « Attestation de régularité fiscale »."
+    assert top.scope_slugs == ("attestation_fiscale_dgfip",)
 
 
 def test_a_synonym_is_sure_and_says_which_document(matcher):
@@ -74,14 +75,14 @@ def test_a_label_containing_a_keyword_is_likely(matcher):
 
 
 def test_a_label_containing_a_synonym_is_likely(matcher):
-    _, top = _top(matcher, "Livret de famille (toutes les pages)")
+    _, top = _top(matcher, "Justificatif de domicile (quittance, facture)")
     assert (top.confidence, top.dataset_slug) == ("likely", "quotient-familial")
-    assert top.reason.startswith("Le libellé contient « Livret de famille »")
+    assert top.reason.startswith("Le libellé contient « Justificatif de domicile »")
 
 
 def test_a_typo_is_likely_and_says_so(matcher):
     _, top = _top(matcher, "Avis d'imposiiton")
-    assert (top.confidence, top.dataset_slug) == ("likely", "quotient-familial")
+    assert (top.confidence, top.dataset_slug) == ("likely", "impot-particulier")
     assert top.reason.startswith("Orthographe proche de « Avis d'imposition »")
 
 
@@ -132,7 +133,7 @@ def test_minimal_scopes_missing_from_the_catalogue_are_left_out(matcher):
 
 
 def test_inactive_datasets_are_never_proposed(catalogue):
-    Dataset.objects.filter(slug="quotient-familial").update(is_active=False)
+    Dataset.objects.filter(slug="impot-particulier").update(is_active=False)
     from dlnuf.procedures.selectors import catalogue_matcher
 
     result = catalogue_matcher().match("Avis d'imposition")
@@ -146,6 +147,64 @@ def test_the_picklist_holds_catalogue_documents_and_common_items(matcher):
     assert offered["piece-identite"] == "Pièce d'identité"
     assert offered["extrait-kbis"].startswith("Extrait Kbis")
     assert "identite-civile" not in offered  # identifiers are not offered as documents
+
+
+# --- What a match covers --------------------------------------------------------------------------
+
+
+def test_a_tax_notice_is_replaced_by_the_dgfip_data_not_by_the_quotient_familial(matcher):
+    result = matcher.match("Avis d'imposition")
+    assert [c.dataset_slug for c in result.candidates] == ["impot-particulier"]
+    top = result.candidates[0]
+    assert (top.confidence, top.covered_share) == ("sure", Decimal(100))
+    assert "déclaration de revenus" in top.coverage_basis
+
+
+def test_a_livret_de_famille_is_not_claimed_and_the_note_says_what_to_ask_instead(matcher):
+    result = matcher.match("Livret de famille")
+    assert (result.confidence, result.candidates) == ("none", ())
+    assert result.note.startswith("Le livret de famille prouve la filiation")
+    assert "nombre de personnes à charge" in result.note
+
+
+def test_a_quotient_familial_match_covers_the_caf_families_only_and_says_what_others_provide(
+    matcher,
+):
+    _, top = _top(matcher, "Attestation CAF de moins de 3 mois")
+    assert top.dataset_slug == "quotient-familial"
+    assert top.covered_share == Decimal(55)
+    assert top.coverage_basis.startswith("Couvre les familles connues de la CAF ou de la MSA.")
+    assert "Hypothèse par défaut" in top.coverage_basis
+    assert top.uncovered_note == (
+        "Les familles inconnues de la CAF et de la MSA fournissent toujours leur avis d'imposition."
+    )
+    # A proof of address: those families still provide their own.
+    _, address = _top(matcher, "Justificatif de domicile")
+    assert address.uncovered_note.endswith("fournissent toujours leur justificatif de domicile.")
+
+
+def test_a_dataset_without_a_coverage_entry_answers_for_everyone(matcher):
+    _, top = _top(matcher, "Extrait Kbis")
+    assert (top.covered_share, top.coverage_basis, top.uncovered_note) == (Decimal(100), "", "")
+
+
+@pytest.mark.parametrize(
+    ("label", "scopes"),
+    [
+        ("Revenu fiscal de référence", ("dgfip_revenu_fiscal_reference",)),
+        ("RFR", ("dgfip_revenu_fiscal_reference",)),
+        ("Nombre de parts fiscales", ("dgfip_nombre_parts",)),
+        ("Situation familiale", ("dgfip_situation_familiale",)),
+        ("Avis de non-imposition", ("dgfip_revenu_fiscal_reference", "dgfip_nombre_parts")),
+    ],
+)
+def test_fields_of_the_tax_return_are_proposed_from_impot_particulier(matcher, label, scopes):
+    result, top = _top(matcher, label)
+    assert (result.confidence, top.dataset_slug, top.scope_slugs) == (
+        "sure",
+        "impot-particulier",
+        scopes,
+    )
 
 
 # --- The table agrees with the catalogue ----------------------------------------------------------
@@ -168,14 +227,16 @@ def test_table_items_and_keywords_name_existing_datasets_and_scopes(catalogue):
         dataset.slug: {scope.slug for scope in dataset.scopes.all()}
         for dataset in Dataset.objects.prefetch_related("scopes")
     }
+    documents = set(SupportingDocument.objects.values_list("slug", flat=True))
     for item in table.items:
         for dataset, scopes in item.scopes.items():
             assert set(scopes) <= known[dataset], (item.slug, dataset)
-        assert item.label or item.slug in set(
-            Dataset.objects.values_list("supporting_documents__slug", flat=True)
-        ), item.slug
+        # An item without a label is a supporting document of the catalogue, named there.
+        assert item.label or item.slug in documents, item.slug
+        assert set(item.still_provided) <= set(item.scopes), item.slug
     for keyword in table.keywords:
         assert set(keyword.scopes) <= known[keyword.dataset], keyword.phrases
+    assert set(table.coverage) <= set(known)
 
 
 @pytest.mark.parametrize(
@@ -184,7 +245,22 @@ def test_table_items_and_keywords_name_existing_datasets_and_scopes(catalogue):
         ([], "racine"),
         ({"items": [{"slug": "x", "colour": "bleu"}]}, "clés inconnues : colour"),
         ({"items": [{"slug": "x"}, {"slug": "x"}]}, "« x » apparaît deux fois"),
-        ({"keywords": [{"dataset": "d", "phrases": ["a"]}]}, "attend exactement"),
+        ({"keywords": [{"dataset": "d", "phrases": ["a"]}]}, "attend « dataset »"),
+        ({"coverage": {"d": {"share": 55}}}, "coverage.d : attend exactement"),
+        (
+            {
+                "coverage": {
+                    "d": {
+                        "share": 120,
+                        "covered": "a",
+                        "uncovered": "b",
+                        "still_provided": "c",
+                        "basis": "e",
+                    }
+                }
+            },
+            "coverage.d.share : doit être un pourcentage entre 0 et 100",
+        ),
         ({"items": [{"slug": "x", "synonyms": "avis"}]}, "items[1].synonyms"),
     ],
 )

@@ -1,7 +1,14 @@
+from decimal import Decimal
+
 import pytest
 
 from dlnuf.procedures.models import Confidence, ScoreLevel
-from dlnuf.procedures.scoring import ItemOutcome, procedure_score, score_level
+from dlnuf.procedures.scoring import (
+    ItemOutcome,
+    documents_per_year,
+    procedure_score,
+    score_level,
+)
 
 
 @pytest.mark.parametrize(
@@ -62,3 +69,30 @@ def test_a_procedure_that_stopped_asking_becomes_optimal():
         4,
         ScoreLevel.OPTIMAL,
     )
+
+
+def test_documents_avoided_count_only_the_share_of_the_public_covered():
+    # 60 000 dossiers a year; the CAF's quotient familial answers for 55 % of the families:
+    # 60 000 × 0,55 = 33 000 documents avoided, not 60 000.
+    score = procedure_score(
+        [ItemOutcome(confidence=Confidence.SURE, still_asked=True, covered_share=Decimal("55"))],
+        yearly_volume=60_000,
+    )
+    assert score.documents_avoidable_per_year == 33_000
+    assert score.replaceable_count == 1  # the observatory still counts the item
+
+
+def test_each_item_counts_its_own_share_rounded_to_whole_documents():
+    # 333 × 0,555 = 184,815 → 185; 333 × 1 = 333; the stopped item: 333 × 0,125 = 41,625 → 42.
+    score = procedure_score(
+        [
+            ItemOutcome(Confidence.SURE, True, Decimal("55.5")),
+            ItemOutcome(Confidence.LIKELY, True),
+            ItemOutcome(Confidence.POSSIBLE, True, Decimal("10")),
+            ItemOutcome(Confidence.SURE, False, Decimal("12.5")),
+        ],
+        yearly_volume=333,
+    )
+    assert score.documents_avoidable_per_year == 185 + 333
+    assert score.documents_avoided_per_year == 42
+    assert documents_per_year(333, Decimal(0)) == 0

@@ -1,5 +1,6 @@
 """Describing a procedure, running diagnostics (kept as history), preparing the requests."""
 
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -22,6 +23,7 @@ from dlnuf.procedures.services import (
     ProcedureForbidden,
     ProcedureRefused,
     diagnostic_run,
+    procedure_coverage_update,
     procedure_create,
     procedure_item_remove,
     procedure_item_set_asked,
@@ -127,9 +129,13 @@ def test_a_diagnostic_stores_items_matches_score_and_date(catalogue):
     assert diagnostic.items_count == 5
     assert diagnostic.replaceable_count == 4
     assert diagnostic.level == ScoreLevel.PARTIAL
-    assert diagnostic.documents_avoidable_per_year == 72_000
+    # The tax notice and the school certificate are answered for everyone; the CAF attestation
+    # and the proof of address only for families known to the CAF (55 % by default):
+    # 18 000 × (1 + 0,55 + 0,55 + 1) = 55 800.
+    assert diagnostic.documents_avoidable_per_year == 55_800
     items = list(diagnostic.items.order_by("position"))
     assert [item.confidence for item in items] == ["sure", "sure", "sure", "sure", "none"]
+    assert [item.documents_per_year for item in items] == [18_000, 9_900, 9_900, 18_000, 0]
     assert "RIB" in items[-1].note
     school = items[3].matches.get()
     assert (school.dataset.slug, school.scope_slugs) == ("scolarite", ["men_statut_scolarite"])
@@ -150,7 +156,8 @@ def test_history_shows_progress_and_is_never_rewritten(catalogue):
 
     assert (first.replaceable_count, first.level) == (4, "partial")
     assert (second.replaceable_count, second.prefilled_count, second.level) == (1, 3, "optimal")
-    assert second.documents_avoided_per_year == 300
+    # 100 × (1 + 0,55 + 0,55): the CAF's data spare only the documents of its families.
+    assert second.documents_avoided_per_year == 210
     # The first snapshot still lists the RIB and the items as they were asked then.
     assert first.items.count() == 5
     assert first.items.filter(still_asked=True).count() == 5
@@ -162,6 +169,64 @@ def test_history_shows_progress_and_is_never_rewritten(catalogue):
         DiagnosticItem.objects.filter(diagnostic=first).first().save()
     with pytest.raises(DiagnosticHistoryLocked):
         DiagnosticMatch.objects.filter(item__diagnostic=first).first().delete()
+
+
+def test_the_agent_replaces_the_default_share_and_the_count_follows(catalogue):
+    lyon = organisation()
+    agent = applicant(lyon)
+    cantine = procedure(
+        agent, lyon, yearly_volume=60_000, labels=("Attestation CAF", "Avis d'imposition")
+    )
+    first = diagnostic_run(procedure=cantine, run_by=agent)
+    # 60 000 × 0,55 + 60 000 × 1 = 93 000.
+    assert first.documents_avoidable_per_year == 93_000
+    caf = cantine.items.get(label="Attestation CAF")
+
+    second = procedure_coverage_update(
+        procedure=cantine, shares={caf.pk: Decimal("72.5")}, changed_by=agent
+    )
+
+    # 60 000 × 0,725 + 60 000 = 103 500; the first snapshot keeps its own count.
+    assert second.pk != first.pk
+    assert second.documents_avoidable_per_year == 103_500
+    counted = second.items.get(label="Attestation CAF")
+    assert (counted.covered_share, counted.share_set_by_agent) == (Decimal("72.5"), True)
+    assert counted.documents_per_year == 43_500
+    assert counted.matches.get().covered_share == Decimal(55)  # the default stays visible
+    first.refresh_from_db()
+    assert first.documents_avoidable_per_year == 93_000
+
+    third = procedure_coverage_update(procedure=cantine, shares={caf.pk: None}, changed_by=agent)
+    assert third.documents_avoidable_per_year == 93_000
+    assert not third.items.get(label="Attestation CAF").share_set_by_agent
+
+
+def test_a_share_outside_0_100_or_of_another_procedure_is_refused_whole(catalogue):
+    lyon = organisation()
+    agent = applicant(lyon)
+    cantine = procedure(agent, lyon, labels=("Attestation CAF", "Justificatif de domicile"))
+    diagnostic_run(procedure=cantine, run_by=agent)
+    caf, address = cantine.items.order_by("position")
+    other = procedure(agent, lyon, name="Autre", labels=("Attestation CAF",)).items.get()
+
+    with pytest.raises(ProcedureRefused, match="entre 0 et 100 %"):
+        procedure_coverage_update(
+            procedure=cantine,
+            shares={caf.pk: Decimal(40), address.pk: Decimal(101)},
+            changed_by=agent,
+        )
+    with pytest.raises(ProcedureRefused, match="ne fait plus partie de la démarche"):
+        procedure_coverage_update(
+            procedure=cantine, shares={other.pk: Decimal(40)}, changed_by=agent
+        )
+    with pytest.raises(ProcedureForbidden):
+        procedure_coverage_update(
+            procedure=cantine,
+            shares={caf.pk: Decimal(40)},
+            changed_by=global_user(Role.EXPERT),
+        )
+    assert not cantine.items.exclude(covered_share=None).exists()
+    assert cantine.diagnostics.count() == 1
 
 
 def test_a_procedure_without_items_cannot_be_diagnosed(catalogue):
@@ -187,18 +252,25 @@ def test_chosen_matches_become_one_prefilled_draft_per_dataset(catalogue):
     )
 
     by_dataset = {request.dataset.slug: request for request in created}
-    assert set(by_dataset) == {"quotient-familial", "scolarite"}
+    assert set(by_dataset) == {"impot-particulier", "quotient-familial", "scolarite"}
     family = by_dataset["quotient-familial"]
     assert family.state == RequestState.DRAFT
     assert family.procedure == cantine
     assert family.organisation == lyon
-    # Minimal scopes of the three items it replaces, in the dataset's order, nothing more.
+    # Minimal scopes of the two items it replaces, in the dataset's order, nothing more.
     assert list(family.requested_scopes.order_by("position").values_list("slug", flat=True)) == [
         "cnaf_quotient_familial",
         "cnaf_adresse",
     ]
     assert "Inscription à la cantine scolaire" in family.purpose
-    assert "« Avis d'imposition »" in family.purpose
+    assert "« Avis d'imposition »" not in family.purpose
+    taxes = by_dataset["impot-particulier"]
+    assert "« Avis d'imposition »" in taxes.purpose
+    assert list(taxes.requested_scopes.order_by("position").values_list("slug", flat=True)) == [
+        "dgfip_revenu_fiscal_reference",
+        "dgfip_nombre_parts",
+        "dgfip_adresse_fiscale",
+    ]
     assert list(by_dataset["scolarite"].requested_scopes.values_list("slug", flat=True)) == [
         "men_statut_scolarite"
     ]

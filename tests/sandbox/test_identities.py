@@ -24,6 +24,7 @@ CATALOGUE_DATASETS = [
     "attestation-fiscale",
     "certification-rge",
     "association",
+    "impot-particulier",
 ]
 
 
@@ -45,7 +46,7 @@ def test_every_dataset_has_every_outcome(slug):
     assert all(i.label for i in identities)
 
 
-@pytest.mark.parametrize("family", ["api-particulier", "api-entreprise"])
+@pytest.mark.parametrize("family", ["api-particulier", "api-entreprise", "api-impot-particulier"])
 def test_each_family_has_a_malformed_answer(family):
     malformed = [case for case in case_store().own if case.outcome == "malformed"]
     assert any(case.endpoint.family == family for case in malformed)

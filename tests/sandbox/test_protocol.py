@@ -16,6 +16,7 @@ QF = endpoint_for_path("/v3/dss/quotient_familial/identite")
 UNITE_LEGALE = endpoint_for_path("/v3/insee/sirene/unites_legales/{siren}")
 SCOLARITE = endpoint_for_path("/v3/men/scolarites/identite")
 BOURSIER_INE = endpoint_for_path("/v3/cnous/etudiant_boursier/ine")
+IMPOT = endpoint_for_path("/v1/impot_particulier/numero_fiscal")
 
 NOMINAL = {
     "nomNaissance": "LEFEBVRE",
@@ -26,6 +27,14 @@ NOMINAL = {
     "jourDateNaissance": 27,
     "codeCogInseeCommuneNaissance": "08480",
     "codeCogInseePaysNaissance": "99100",
+}
+TAXPAYER = {
+    "numeroFiscal": "9900000000001",
+    "nomNaissance": "BERNARD",
+    "prenoms": ["CLAIRE"],
+    "anneeDateNaissance": 1985,
+    "moisDateNaissance": 4,
+    "jourDateNaissance": 12,
 }
 
 
@@ -118,6 +127,17 @@ def test_recipient_cannot_be_the_queried_company(client):
             "00424",
             "jourDateNaissance",
         ),
+        # The numéro fiscal has exactly 13 digits.
+        (IMPOT, {**TAXPAYER, "numeroFiscal": "990000000001"}, "00450", "numeroFiscal"),
+        (IMPOT, {**TAXPAYER, "numeroFiscal": "99000000000012"}, "00450", "numeroFiscal"),
+        (IMPOT, {**TAXPAYER, "numeroFiscal": "99000000000A1"}, "00450", "numeroFiscal"),
+        (
+            IMPOT,
+            {k: v for k, v in TAXPAYER.items() if k != "numeroFiscal"},
+            "00451",
+            "numeroFiscal",
+        ),
+        (IMPOT, {**TAXPAYER, "anneeRevenus": "25"}, "00452", "anneeRevenus"),
     ],
 )
 def test_bad_parameters_get_the_upstream_code(client, endpoint, params, code, parameter):
@@ -128,6 +148,18 @@ def test_bad_parameters_get_the_upstream_code(client, endpoint, params, code, pa
     assert [e["code"] for e in errors] == [code]
     assert errors[0]["source"] == {"parameter": parameter}
     assert errors[0]["title"] == "Entité non traitable"
+
+
+def test_a_taxpayer_is_found_by_numero_fiscal_and_civil_status(client):
+    response = client.get(sandbox_url(IMPOT, TAXPAYER))
+
+    assert response.status_code == 200
+    data = json.loads(response.content)["data"]
+    assert (data["revenu_fiscal_reference"], data["nombre_parts"]) == (38450, 3)
+    other_person = client.get(sandbox_url(IMPOT, {**TAXPAYER, "nomNaissance": "DURAND"}))
+    assert other_person.status_code == 404
+    assert errors_of(other_person)[0]["code"] == "03003"
+    assert errors_of(other_person)[0]["meta"] == {"provider": "DGFIP"}
 
 
 def test_unknown_subjects_get_the_providers_not_found(client):

@@ -28,10 +28,10 @@ def test_the_index_lists_everything_with_an_accessible_count_and_pages(client):
     response = client.get(reverse("www:catalogue"))
     assert response.status_code == 200
     text = _text(response)
-    assert "185 résultats" in text
+    assert "186 résultats" in text
     assert "(page 1 sur 10)" in text
     assert response.context["title"] == "Catalogue des données (page 1 sur 10)"
-    assert text.count("Servie par la passerelle") == 15
+    assert text.count("Servie par la passerelle") == 16
     assert 'aria-current="page"' in response.content.decode()
 
     last = client.get(reverse("www:catalogue"), {"page": 10})
@@ -43,7 +43,7 @@ def test_search_and_filters_by_get_parameters(client):
     response = client.get(reverse("www:catalogue"), {"q": "avis d'imposition", "passerelle": "oui"})
     text = _text(response)
     assert response.context["title"] == "Catalogue des données : 1 résultat"
-    assert "Quotient familial CAF et MSA" in text
+    assert "Impôt particulier (revenu fiscal de référence)" in text
     assert "Effacer les filtres" in text
 
     company = client.get(
@@ -95,7 +95,9 @@ def test_a_dataset_page_shows_everything_a_consumer_needs(client):
     assert "Articles L114-8 et R114-9-3" in text
     assert 'href="https://www.legifrance.gouv.fr/codes/texte_lc/LEGITEXT000031366350"' in page
     # Supporting documents replaced, linked to their pages.
-    assert reverse("www:supporting_document_detail", kwargs={"slug": "avis-imposition"}) in page
+    assert (
+        reverse("www:supporting_document_detail", kwargs={"slug": "justificatif-domicile"}) in page
+    )
     # How to get access: the request link carries the dataset.
     assert "Obtenir l'accès" in text
     assert f"{reverse('www:request_new')}?dataset=quotient-familial" in page
@@ -108,7 +110,7 @@ def test_a_dataset_page_shows_everything_a_consumer_needs(client):
     assert "recipient=SIRET_DE_VOTRE_ORGANISATION" in text
     # Live status.
     assert "24 dernières heures" in text
-    assert "aucun échange" in text
+    assert "aucun appel" in text
     assert "Liaison avec le bac à sable intégré" in text
     # The public APIs of api.gouv.fr from the same source.
     assert reverse("www:public_api_detail", kwargs={"slug": "api-particulier"}) in page
@@ -143,7 +145,7 @@ def test_document_and_provider_pages(client):
     )
     assert "Unité légale (répertoire Sirene)" in _text(document)
     listing = _text(client.get(reverse("www:supporting_documents")))
-    assert "Livret de famille" in listing
+    assert "Avis d'imposition" in listing
     provider = _text(client.get(reverse("www:provider_detail", kwargs={"slug": "dgfip"})))
     assert "Données servies par la passerelle Attestation de régularité fiscale" in provider
     assert "API Impôt particulier" in provider

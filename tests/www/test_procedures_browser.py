@@ -87,6 +87,7 @@ def test_forms_with_errors_a_new_diagnostic_and_prepared_requests_pass_axe(
 
     page.get_by_role("button", name="Préparer les demandes d'habilitation").click()
     page.wait_for_load_state()
-    assert "demande d'habilitation préremplie en brouillon" in page.inner_text("main")
+    # The tax notice goes to the DGFiP's data, the quotient familial to the CAF's: two drafts.
+    assert "2 demandes d'habilitation préremplies en brouillon" in page.inner_text("main")
     _assert_axe(page)
-    assert AuthorizationRequest.objects.filter(procedure__name="Aide aux vacances").count() == 1
+    assert AuthorizationRequest.objects.filter(procedure__name="Aide aux vacances").count() == 2

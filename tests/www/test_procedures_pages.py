@@ -257,7 +257,8 @@ def test_diagnostic_page_shows_score_reasons_advice_and_history(client, agent, c
         )
     )
     assert "4 éléments encore demandés pourraient être préremplis : niveau partiel" in text
-    assert "72 000 par an" in text.replace("\u202f", " ").replace("\xa0", " ")
+    # 18 000 × (1 + 0,55 + 0,55 + 1): the CAF's data answer for its families only.
+    assert "55 800 par an" in text.replace("\u202f", " ").replace("\xa0", " ")
     assert "Autre nom de la pièce « Attestation de quotient familial CAF ou MSA »" in text
     assert "Aucune donnée du catalogue ne remplace le RIB" in text
     assert "Demander Quotient familial CAF et MSA" in text

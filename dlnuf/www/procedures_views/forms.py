@@ -1,11 +1,14 @@
+from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.core.validators import MaxValueValidator
 
 from dlnuf.organisations.models import Organisation
 from dlnuf.procedures.imports import MAX_FILE_BYTES
+from dlnuf.procedures.selectors import ItemCoverage
 from dlnuf.www.forms import PortalForm
+from dlnuf.www.numbers import FrenchIntegerField, FrenchPercentField, format_french_number
 
 MAX_TYPED_LINES = 50
 
@@ -24,15 +27,12 @@ class ProcedureForm(PortalForm):
         assume_scheme="https",
         error_messages={"invalid": "Saisissez une adresse web complète, commençant par https://."},
     )
-    yearly_volume = forms.IntegerField(
+    yearly_volume = FrenchIntegerField(
         label="Nombre de dossiers par an",
         help_text="Une estimation suffit ; elle sert à compter les pièces évitées chaque année.",
-        min_value=0,
-        validators=[MaxValueValidator(100_000_000)],
-        error_messages={
-            "invalid": "Saisissez un nombre entier.",
-            "min_value": "Le nombre de dossiers ne peut pas être négatif.",
-        },
+        minimum=0,
+        maximum=100_000_000,
+        error_messages={"min_value": "Le nombre de dossiers ne peut pas être négatif."},
     )
     organisation = forms.ModelChoiceField(
         label="Organisation",
@@ -109,3 +109,36 @@ class ImportItemsForm(PortalForm):
         },
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.json,text/csv,application/json"}),
     )
+
+
+class CoverageForm(PortalForm):
+    """The share of the procedure's public covered, item by item; an empty field goes back to
+    the default share."""
+
+    def __init__(self, *args: Any, rows: Sequence[ItemCoverage], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rows = list(rows)
+        for row in self.rows:
+            self.fields[self.field_name(row.item_id)] = FrenchPercentField(
+                label=f"Part du public couverte pour « {row.label} » (%)",
+                help_text=(
+                    f"Par défaut {format_french_number(row.default_share)}\u202f% ; videz le "
+                    "champ pour revenir à cette valeur. Par exemple 55 ou 55,5 %."
+                ),
+                required=False,
+                decimal_places=2,
+                initial=row.share,
+            )
+
+    @staticmethod
+    def field_name(item_id: int) -> str:
+        return f"part_{item_id}"
+
+    def shares(self) -> dict[int, Decimal | None]:
+        """The agent's share of each item; None where it is empty or equal to the default, so
+        that a later change of the default still applies."""
+        shares: dict[int, Decimal | None] = {}
+        for row in self.rows:
+            value = self.cleaned_data[self.field_name(row.item_id)]
+            shares[row.item_id] = None if value == row.default_share else value
+        return shares

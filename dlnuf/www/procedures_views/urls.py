@@ -20,6 +20,11 @@ urlpatterns: list[URLPattern] = [
         name="diagnostic_detail",
     ),
     path(
+        "<int:pk>/diagnostics/<int:diagnostic_pk>/couverture/",
+        views.procedure_coverage_edit,
+        name="procedure_coverage_edit",
+    ),
+    path(
         "<int:pk>/diagnostics/<int:diagnostic_pk>/demandes/",
         views.procedure_requests_new,
         name="procedure_requests_new",

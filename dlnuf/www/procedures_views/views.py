@@ -13,11 +13,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from dlnuf.organisations.models import User
 from dlnuf.organisations.perms import organisations_of
 from dlnuf.procedures.imports import MAX_FILE_BYTES, ImportRefused, read_form_export
-from dlnuf.procedures.models import ItemSource, Procedure, ProcedureItem, ScoreLevel
+from dlnuf.procedures.models import Diagnostic, ItemSource, Procedure, ProcedureItem, ScoreLevel
 from dlnuf.procedures.perms import can_edit_procedure
 from dlnuf.procedures.scoring import ADVICE, PARTIAL_FROM, REPLACEABLE, WEAK_FROM
 from dlnuf.procedures.selectors import (
     catalogue_matcher,
+    diagnostic_coverage,
     diagnostic_suggestions,
     diagnostic_with_matches,
     is_latest_diagnostic,
@@ -32,6 +33,7 @@ from dlnuf.procedures.services import (
     ProcedureForbidden,
     ProcedureRefused,
     diagnostic_run,
+    procedure_coverage_update,
     procedure_create,
     procedure_item_remove,
     procedure_item_set_asked,
@@ -42,6 +44,7 @@ from dlnuf.procedures.services import (
 )
 from dlnuf.www.procedures_views.charts import score_chart
 from dlnuf.www.procedures_views.forms import (
+    CoverageForm,
     ImportItemsForm,
     PickItemsForm,
     ProcedureForm,
@@ -321,12 +324,18 @@ def procedure_diagnose(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("www:diagnostic_detail", pk=procedure.pk, diagnostic_pk=diagnostic.pk)
 
 
-def diagnostic_detail(request: HttpRequest, pk: int, diagnostic_pk: int) -> HttpResponse:
-    procedure = _visible(request, pk)
-    diagnostic = diagnostic_with_matches(procedure, diagnostic_pk)
-    if diagnostic is None:
-        raise Http404("Diagnostic inconnu")
+def _diagnostic_page(
+    request: HttpRequest,
+    procedure: Procedure,
+    diagnostic: Diagnostic,
+    *,
+    coverage_form: CoverageForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     latest = is_latest_diagnostic(diagnostic)
+    can_change = latest and can_edit_procedure(request.user, procedure)
+    if can_change and coverage_form is None:
+        coverage_form = CoverageForm(rows=diagnostic_coverage(diagnostic))
     return render(
         request,
         "www/procedures/diagnostic_detail.html",
@@ -338,10 +347,48 @@ def diagnostic_detail(request: HttpRequest, pk: int, diagnostic_pk: int) -> Http
             "advice": ADVICE[ScoreLevel(diagnostic.level)],
             "suggestions": diagnostic_suggestions(diagnostic),
             "is_latest": latest,
-            "can_request": latest and can_edit_procedure(request.user, procedure),
+            "can_request": can_change,
+            "coverage_form": coverage_form
+            if can_change and coverage_form and coverage_form.rows
+            else None,
             "replaceable": REPLACEABLE,
         },
+        status=status,
     )
+
+
+def diagnostic_detail(request: HttpRequest, pk: int, diagnostic_pk: int) -> HttpResponse:
+    procedure = _visible(request, pk)
+    diagnostic = diagnostic_with_matches(procedure, diagnostic_pk)
+    if diagnostic is None:
+        raise Http404("Diagnostic inconnu")
+    return _diagnostic_page(request, procedure, diagnostic)
+
+
+@require_POST
+def procedure_coverage_edit(request: HttpRequest, pk: int, diagnostic_pk: int) -> HttpResponse:
+    """The agent's shares of the public covered, then a new diagnostic counting with them."""
+    procedure = _editable(request, pk)
+    diagnostic = diagnostic_with_matches(procedure, diagnostic_pk)
+    if diagnostic is None:
+        raise Http404("Diagnostic inconnu")
+    if not is_latest_diagnostic(diagnostic):
+        messages.error(request, "Modifiez les hypothèses depuis le dernier diagnostic.")
+        return redirect("www:diagnostic_detail", pk=procedure.pk, diagnostic_pk=diagnostic.pk)
+    form = CoverageForm(request.POST, rows=diagnostic_coverage(diagnostic))
+    if not form.is_valid():
+        return _diagnostic_page(request, procedure, diagnostic, coverage_form=form, status=400)
+    try:
+        updated = procedure_coverage_update(
+            procedure=procedure, shares=form.shares(), changed_by=_user(request)
+        )
+    except ProcedureRefused as error:
+        form.add_error(None, str(error))
+        return _diagnostic_page(request, procedure, diagnostic, coverage_form=form, status=400)
+    messages.success(
+        request, "Hypothèses enregistrées : le diagnostic a été relancé avec ces parts."
+    )
+    return redirect("www:diagnostic_detail", pk=procedure.pk, diagnostic_pk=updated.pk)
 
 
 @require_POST
