@@ -1,17 +1,25 @@
-"""A dataset's live status for its catalogue page: recent exchanges from the journal and the
-state of the circuit breaker in front of its provider."""
+"""A dataset's live status for its catalogue page: recent exchanges from the journal, counted by
+outcome with the definition the dashboards use (``dlnuf.journal.outcomes``), and the state of
+the circuit breaker in front of its provider."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.cache import cache
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from dlnuf.catalogue.selectors import dataset_with_rules
 from dlnuf.exchange.breakers import breaker_state
 from dlnuf.exchange.connectors.base import resolve_target
 from dlnuf.journal.models import EPOCH, JournalEntry
+from dlnuf.journal.outcomes import (
+    OUTCOME_KINDS,
+    OutcomeCounts,
+    OutcomeKind,
+    outcome_aggregates,
+    outcome_counts_from,
+)
 
 # The counts scan the journal; a minute-old figure is fresh enough for a public page.
 _CACHE_SECONDS = 60
@@ -26,16 +34,7 @@ BREAKER_LABELS = {
 @dataclass(frozen=True)
 class WindowCounts:
     label: str
-    exchanges: int
-    succeeded: int
-    refused: int  # 4xx: bad request, no right, subject not found…
-    failed: int  # 5xx: provider or gateway failure
-
-    @property
-    def failure_rate_percent(self) -> float | None:
-        if not self.exchanges:
-            return None
-        return round(100 * self.failed / self.exchanges, 1)
+    outcomes: OutcomeCounts
 
 
 @dataclass(frozen=True)
@@ -53,47 +52,29 @@ class LiveStatus:
     windows: tuple[WindowCounts, ...]
     breakers: tuple[BreakerStatus, ...]
 
+    @property
+    def outcome_kinds(self) -> tuple[OutcomeKind, ...]:
+        return OUTCOME_KINDS
+
 
 def _microseconds(moment: datetime) -> int:
     return (moment - EPOCH) // timedelta(microseconds=1)
 
 
 def _window_counts(slug: str, now: datetime) -> tuple[WindowCounts, ...]:
-    key = f"dlnuf:catalogue-status:{slug}"
+    # The version changes with the shape of what is cached, which a shared cache keeps across
+    # deployments.
+    key = f"dlnuf:catalogue-status:v2:{slug}"
     cached = cache.get(key)
     if cached is not None:
         return tuple(cached)
-    day = Q(occurred_at_us__gte=_microseconds(now - timedelta(days=1)))
-    refused = Q(status__gte=400, status__lt=500)
-    failed = Q(status__gte=500)
-    succeeded = Q(code="ok")
+    last_day = Q(occurred_at_us__gte=_microseconds(now - timedelta(days=1)))
     totals = JournalEntry.objects.filter(
         dataset_slug=slug, occurred_at_us__gte=_microseconds(now - timedelta(days=7))
-    ).aggregate(
-        week=Count("index"),
-        week_ok=Count("index", filter=succeeded),
-        week_refused=Count("index", filter=refused),
-        week_failed=Count("index", filter=failed),
-        day=Count("index", filter=day),
-        day_ok=Count("index", filter=day & succeeded),
-        day_refused=Count("index", filter=day & refused),
-        day_failed=Count("index", filter=day & failed),
-    )
+    ).aggregate(**outcome_aggregates("day_", last_day), **outcome_aggregates("week_"))
     windows = (
-        WindowCounts(
-            "24 dernières heures",
-            totals["day"],
-            totals["day_ok"],
-            totals["day_refused"],
-            totals["day_failed"],
-        ),
-        WindowCounts(
-            "7 derniers jours",
-            totals["week"],
-            totals["week_ok"],
-            totals["week_refused"],
-            totals["week_failed"],
-        ),
+        WindowCounts("24 dernières heures", outcome_counts_from(totals, "day_")),
+        WindowCounts("7 derniers jours", outcome_counts_from(totals, "week_")),
     )
     cache.set(key, list(windows), _CACHE_SECONDS)
     return windows

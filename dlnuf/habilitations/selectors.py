@@ -23,6 +23,7 @@ from dlnuf.habilitations.models import (
 from dlnuf.habilitations.transitions import AWAITING_DECISION_STATES
 from dlnuf.habilitations.validation import field_errors
 from dlnuf.journal.models import EPOCH, JournalEntry
+from dlnuf.journal.outcomes import OutcomeCounts, outcome_aggregates, outcome_counts_from
 from dlnuf.organisations.perms import (
     AnyUser,
     organisations_of,
@@ -287,20 +288,27 @@ def credential_waiting_reveal(credential: Credential) -> bool:
 class DailyUsage:
     day: date
     dataset_slug: str
-    calls: int
-    errors: int
+    outcomes: OutcomeCounts
+
+    @property
+    def calls(self) -> int:
+        return self.outcomes.calls
+
+    @property
+    def errors(self) -> int:
+        """Provider and gateway failures; a caller's refusal is not an error of the service."""
+        return self.outcomes.failures
 
 
 @dataclass(frozen=True)
 class DatasetUsage:
     dataset_slug: str
-    calls: int
-    errors: int
+    outcomes: OutcomeCounts
     consumers: int
 
     @property
-    def error_rate(self) -> float:
-        return self.errors / self.calls if self.calls else 0.0
+    def calls(self) -> int:
+        return self.outcomes.calls
 
 
 _MICROSECONDS_PER_DAY = 86_400_000_000
@@ -319,7 +327,7 @@ def usage_per_day(
     days: int = 30,
     now: datetime | None = None,
 ) -> list[DailyUsage]:
-    """Calls and errors (HTTP status 400 and above) per local day and dataset over the last
+    """Calls by outcome (``dlnuf.journal.outcomes``) per local day and dataset over the last
     ``days`` days, from the journal."""
     now = now or timezone.now()
     # Days are cut at local midnight, with today's offset to UTC.
@@ -336,15 +344,14 @@ def usage_per_day(
             )
         )
         .values("day_number", "dataset_slug")
-        .annotate(calls=Count("index"), errors=Count("index", filter=Q(status__gte=400)))
+        .annotate(**outcome_aggregates())
         .order_by("day_number", "dataset_slug")
     )
     return [
         DailyUsage(
             day=(EPOCH + timedelta(days=row["day_number"])).date(),
             dataset_slug=row["dataset_slug"],
-            calls=row["calls"],
-            errors=row["errors"],
+            outcomes=outcome_counts_from(row),
         )
         for row in rows
     ]
@@ -357,15 +364,14 @@ def usage_per_dataset(
     days: int = 30,
     now: datetime | None = None,
 ) -> list[DatasetUsage]:
-    """Calls, errors and distinct consumers per dataset over the last ``days`` days."""
+    """Calls by outcome and distinct consumers per dataset over the last ``days`` days."""
     now = now or timezone.now()
     rows = (
         _journal_filtered(consumer_sirets, dataset_slugs)
         .filter(occurred_at_us__gte=_since_us(days, now))
         .values("dataset_slug")
         .annotate(
-            calls=Count("index"),
-            errors=Count("index", filter=Q(status__gte=400)),
+            **outcome_aggregates(),
             consumers=Count("consumer_siret", distinct=True),
         )
         .order_by("dataset_slug")
@@ -373,8 +379,7 @@ def usage_per_dataset(
     return [
         DatasetUsage(
             dataset_slug=row["dataset_slug"],
-            calls=row["calls"],
-            errors=row["errors"],
+            outcomes=outcome_counts_from(row),
             consumers=row["consumers"],
         )
         for row in rows

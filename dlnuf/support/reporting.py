@@ -34,8 +34,10 @@ from django.db.models import Count, Q
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 
+from dlnuf.french import date_fr
 from dlnuf.habilitations.models import Habilitation
 from dlnuf.journal.models import EPOCH, MICROSECOND, JournalEntry
+from dlnuf.journal.outcomes import OUTCOME_FILTERS, Outcome
 from dlnuf.organisations.models import Organisation
 from dlnuf.procedures.models import Procedure
 from dlnuf.procedures.selectors import latest_diagnostics
@@ -89,7 +91,7 @@ class Period:
 
     @property
     def label(self) -> str:
-        return f"du {self.start:%d/%m/%Y} au {self.end:%d/%m/%Y}"
+        return f"du {date_fr(self.start)} au {date_fr(self.end)}"
 
     @property
     def slug(self) -> str:
@@ -507,7 +509,10 @@ def avoided_figures(period: Period) -> AvoidedFigures:
             occurred_at_us__lt=_to_journal_time(period.ends_before),
         )
         .values("habilitation_id")
-        .annotate(calls=Count("index"), successful=Count("index", filter=Q(status__lt=400)))
+        .annotate(
+            calls=Count("index"),
+            successful=Count("index", filter=OUTCOME_FILTERS[Outcome.SUCCEEDED]),
+        )
         .order_by()
     )
     for row in usage:

@@ -432,7 +432,7 @@ def test_default_period_is_the_last_twelve_months():
     assert Period.last_twelve_months(date(2028, 2, 29)) == Period(
         date(2027, 3, 1), date(2028, 2, 29)
     )
-    assert Q1.label == "du 01/01/2026 au 31/03/2026"
+    assert Q1.label == "du 1er janvier 2026 au 31 mars 2026"
     assert Q1.slug == "2026-01-01-au-2026-03-31"
     assert Q1.months() == [date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)]
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from dlnuf.habilitations import services
 from dlnuf.habilitations.models import Credential, Environment, HabilitationEvent
 from dlnuf.habilitations.selectors import usage_per_dataset, usage_per_day
+from dlnuf.journal.outcomes import OutcomeCounts
 from dlnuf.journal.services import journal_record
 from dlnuf.organisations.models import Role, User
 from tests.exchange.factories import OrganisationFactory
@@ -27,6 +28,9 @@ def client_for(user: User) -> Client:
     return client
 
 
+CODE_FOR_STATUS = {200: "ok", 404: "subject_not_found", 502: "provider_error"}
+
+
 def record(siret: str, slug: str, at: datetime, status: int = 200) -> None:
     journal_record(
         ExchangeRecordFactory(
@@ -34,7 +38,7 @@ def record(siret: str, slug: str, at: datetime, status: int = 200) -> None:
             dataset_slug=slug,
             occurred_at=at,
             status=status,
-            code="ok" if status == 200 else "not_found",
+            code=CODE_FOR_STATUS[status],
         )
     )
 
@@ -63,24 +67,27 @@ def usage() -> dict[str, Any]:
     return {"people": people, "today": today.date(), "now": now, "other": other}
 
 
-def test_usage_selectors_count_calls_and_errors_per_day_and_dataset(usage: dict[str, Any]) -> None:
+def test_usage_selectors_count_calls_by_outcome_per_day_and_dataset(usage: dict[str, Any]) -> None:
     people, today = usage["people"], usage["today"]
     mine = [people.organisation.siret]
 
     per_day = usage_per_day(consumer_sirets=mine, days=30, now=usage["now"])
     per_dataset = usage_per_dataset(consumer_sirets=mine, days=30, now=usage["now"])
 
-    assert [(row.day, row.dataset_slug, row.calls, row.errors) for row in per_day] == [
-        (today - timedelta(days=1), people.dataset.slug, 2, 1),
-        (today, "autre-donnee", 1, 0),
-        (today, people.dataset.slug, 3, 1),
+    # The 404 is a refusal, not an error: only the provider's 502 counts as one.
+    assert [(row.day, row.dataset_slug, row.outcomes, row.errors) for row in per_day] == [
+        (today - timedelta(days=1), people.dataset.slug, OutcomeCounts(1, 0, 1, 0), 1),
+        (today, "autre-donnee", OutcomeCounts(1, 0, 0, 0), 0),
+        (today, people.dataset.slug, OutcomeCounts(2, 1, 0, 0), 0),
     ]
-    assert [(row.dataset_slug, row.calls, row.errors, row.consumers) for row in per_dataset] == [
-        ("autre-donnee", 1, 0, 1),
-        (people.dataset.slug, 5, 2, 1),
+    assert [(row.dataset_slug, row.outcomes, row.consumers) for row in per_dataset] == [
+        ("autre-donnee", OutcomeCounts(1, 0, 0, 0), 1),
+        (people.dataset.slug, OutcomeCounts(3, 1, 1, 0), 1),
     ]
     provider_side = usage_per_dataset(dataset_slugs=[people.dataset.slug], now=usage["now"])
-    assert [(row.calls, row.errors, row.consumers) for row in provider_side] == [(6, 2, 2)]
+    assert [(row.outcomes, row.consumers) for row in provider_side] == [
+        (OutcomeCounts(4, 1, 1, 0), 2)
+    ]
 
 
 def test_consumer_dashboard_shows_requests_habilitations_credentials_and_calls(
@@ -92,14 +99,14 @@ def test_consumer_dashboard_shows_requests_habilitations_credentials_and_calls(
     assert response.status_code == 200
     consumer = response.context["consumer"]
     assert consumer["usage"]["chart"].total_calls == 6
-    assert consumer["usage"]["chart"].total_errors == 2
+    assert consumer["usage"]["chart"].total_errors == 1
     assert len(consumer["usage"]["chart"].bars) == 30
     assert len(consumer["credentials"]) == 2
     page = response.content.decode()
     assert people.dataset.title in page
     for credential in Credential.objects.filter(habilitation__organisation=people.organisation):
         assert f"{credential.prefix}…" in page
-    assert "<td>5</td><td>2</td><td>40 %</td>" in page
+    assert "<td>5</td><td><strong>60\u202f%</strong>" in page
     assert response.context["provider"] is None
 
 
@@ -112,7 +119,9 @@ def test_provider_dashboard_shows_requests_to_decide_consumers_and_volumes(
         response = client_for(user).get(reverse("www:dashboard"))
         provider = response.context["provider"]
         assert [item.pk for item, _badge in provider["to_decide"]] == [waiting.pk]
-        assert [h.organisation for h in provider["consumers"]] == [people.organisation]
+        assert [row.habilitation.organisation for row in provider["consumers"]] == [
+            people.organisation
+        ]
         assert [
             (title, row.calls, row.consumers) for title, row in provider["usage"]["per_dataset"]
         ] == [(people.dataset.title, 6, 2)]

@@ -164,7 +164,7 @@ def test_page_shows_the_figures_of_the_period(client, expert, quarter):
 
     assert response.status_code == 200
     text = _text(response)
-    assert "Chiffres du 01/01/2026 au 31/03/2026." in text
+    assert "Chiffres du 1er janvier 2026 au 31 mars 2026." in text
     assert "3 demandes reçues dans la période" in text
     # First answers after 1, 3 and 0.25 days: median 1 day; two of three on time.
     assert "1,0 jour délai médian de première réponse" in text

@@ -2,6 +2,8 @@
 requests to decide, consumers and volumes. Credential actions (renew, rotate, revoke) and the
 one-time display of a new secret."""
 
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from django.contrib import messages
@@ -10,13 +12,23 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from dlnuf.catalogue.models import Dataset
 from dlnuf.habilitations import services
-from dlnuf.habilitations.models import Credential, RequestState
-from dlnuf.habilitations.perms import can_manage_credentials, can_reveal_credential
+from dlnuf.habilitations.models import (
+    AuthorizationRequest,
+    Credential,
+    Habilitation,
+    RequestState,
+)
+from dlnuf.habilitations.perms import (
+    can_manage_credentials,
+    can_read_request,
+    can_reveal_credential,
+)
 from dlnuf.habilitations.selectors import (
     credential_waiting_reveal,
     credentials_visible_to,
@@ -29,6 +41,7 @@ from dlnuf.habilitations.selectors import (
     usage_per_dataset,
     usage_per_day,
 )
+from dlnuf.journal.outcomes import OUTCOME_KINDS, OutcomeCounts
 from dlnuf.organisations.models import User
 from dlnuf.organisations.perms import organisations_of, providers_reported_to
 from dlnuf.www.dashboard_views.charts import daily_chart
@@ -50,17 +63,55 @@ def _dataset_titles() -> dict[str, str]:
 def _usage(**filters: Any) -> dict[str, Any]:
     now = timezone.now()
     titles = _dataset_titles()
+    daily = usage_per_day(days=USAGE_DAYS, now=now, **filters)
+    chart = daily_chart(daily, last_day=timezone.localdate(now), days=USAGE_DAYS)
+    per_day: dict[date, OutcomeCounts] = {}
+    for row in daily:
+        per_day[row.day] = per_day.get(row.day, OutcomeCounts()) + row.outcomes
+    per_dataset = [
+        (titles.get(row.dataset_slug, row.dataset_slug), row)
+        for row in usage_per_dataset(days=USAGE_DAYS, now=now, **filters)
+    ]
     return {
-        "chart": daily_chart(
-            usage_per_day(days=USAGE_DAYS, now=now, **filters),
-            last_day=timezone.localdate(now),
-            days=USAGE_DAYS,
-        ),
-        "per_dataset": [
-            (titles.get(row.dataset_slug, row.dataset_slug), row)
-            for row in usage_per_dataset(days=USAGE_DAYS, now=now, **filters)
-        ],
+        "chart": chart,
+        "per_dataset": per_dataset,
+        "total": sum((row.outcomes for _title, row in per_dataset), OutcomeCounts()),
+        "per_day": [(bar.day, per_day.get(bar.day, OutcomeCounts())) for bar in chart.bars],
+        "outcome_kinds": OUTCOME_KINDS,
     }
+
+
+@dataclass(frozen=True)
+class HabilitationRow:
+    habilitation: Habilitation
+    active: bool
+    can_renew: bool
+    # The request that granted or last amended it, when the person may read that request.
+    request: AuthorizationRequest | None
+
+
+def _habilitation_rows(
+    user: User, habilitations: list[Habilitation], now: datetime
+) -> list[HabilitationRow]:
+    latest_request: dict[int, AuthorizationRequest] = {}
+    readable = (
+        requests_visible_to(user)
+        .filter(habilitation__in=habilitations)
+        .select_related("procedure")
+        .order_by("decided_at", "pk")
+    )
+    for request in readable:
+        if request.habilitation_id is not None and can_read_request(user, request):
+            latest_request[request.habilitation_id] = request
+    return [
+        HabilitationRow(
+            habilitation=habilitation,
+            active=habilitation.is_active(now),
+            can_renew=renewable(habilitation, now),
+            request=latest_request.get(habilitation.pk),
+        )
+        for habilitation in habilitations
+    ]
 
 
 def _consumer_part(user: User) -> dict[str, Any] | None:
@@ -86,10 +137,7 @@ def _consumer_part(user: User) -> dict[str, Any] | None:
         "organisations": organisations,
         "requests": [(item, badge_class(item.state)) for item in requests[:10]],
         "request_count": requests.count(),
-        "habilitations": [
-            (habilitation, habilitation.is_active(now), renewable(habilitation, now))
-            for habilitation in habilitations
-        ],
+        "habilitations": _habilitation_rows(user, habilitations, now),
         "credentials": credentials,
         "usage": _usage(consumer_sirets=[o.siret for o in organisations]),
     }
@@ -99,6 +147,7 @@ def _provider_part(user: User) -> dict[str, Any] | None:
     providers = list(providers_reported_to(user))
     if not providers:
         return None
+    now = timezone.now()
     slugs = list(Dataset.objects.filter(provider__in=providers).values_list("slug", flat=True))
     waiting = (
         requests_visible_to(user)
@@ -109,7 +158,7 @@ def _provider_part(user: User) -> dict[str, Any] | None:
         "providers": providers,
         "to_decide": [(item, badge_class(item.state)) for item in waiting],
         "instructs": requests_to_decide(user).exists(),
-        "consumers": list(habilitations_of_providers(user)),
+        "consumers": _habilitation_rows(user, list(habilitations_of_providers(user)), now),
         "usage": _usage(dataset_slugs=slugs),
     }
 
@@ -141,7 +190,8 @@ def habilitation_renew(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            f"Habilitation renouvelée jusqu'au {timezone.localtime(renewed.expires_at):%d/%m/%Y}.",
+            "Habilitation renouvelée jusqu'au "
+            f"{date_format(timezone.localtime(renewed.expires_at), 'j F Y')}.",
         )
     return redirect("www:dashboard")
 
