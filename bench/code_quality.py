@@ -36,6 +36,11 @@ def main() -> None:
     print(f"  source files analysed: {results['size']['files']}")
     print(f"  lines of code: {nloc}")
     print(f"  functions: {results['complexity']['functions']}")
+    duplication = results["duplication"]
+    print(
+        f"  duplicated lines: {duplication['duplicated_lines']} of {duplication['code_lines']}"
+        f" ({duplication['rate']} %, {duplication['blocks']} copied blocks)"
+    )
     print(f"  total time: {elapsed:.1f} s")
     print(f"  lines of code per second: {nloc / elapsed:,.0f}")
 

@@ -2,6 +2,7 @@
 PDF, and a whole run from an uploaded archive."""
 
 import io
+import re
 import time
 import zipfile
 from pathlib import Path
@@ -149,8 +150,8 @@ def test_the_report_compares_with_the_other_projects(client: Client, tmp_path: P
     page = client.get(reverse("www:code_quality_report", args=[report.pk])).content.decode()
     # One other project: the tidy one has no complex function (0 % against 33.3 %), so it does
     # better than 100 % of them on complexity.
-    assert "autre projet analysé" in page
-    assert "100,0 % des projets" in page
+    assert "1 autre projet analysé" in page
+    assert "100 % des projets" in page
 
 
 def test_a_running_report_shows_its_progress(client: Client) -> None:
@@ -209,9 +210,9 @@ def test_a_huge_report_is_drawn_bounded_on_the_page_and_in_the_pdf(
     client.force_login(owner)
 
     page = client.get(reverse("www:code_quality_report", args=[report.pk])).content.decode()
-    assert "et 59900 autres éléments ignorés" in page
-    assert "Et 99900 autres composants" in page
-    assert "et 4900 autres." in page
+    assert "et 59\u202f900 autres éléments ignorés" in page
+    assert "Et 99\u202f900 autres composants" in page
+    assert "et 4\u202f900 autres." in page
     assert "paquet-99" in page
     assert "paquet-100<" not in page
     assert len(page) < 300_000
@@ -220,6 +221,40 @@ def test_a_huge_report_is_drawn_bounded_on_the_page_and_in_the_pdf(
     response = client.get(reverse("www:code_quality_pdf", args=[report.pk]))
     elapsed = time.monotonic() - started
     rendered = render_pdf(response.content)
-    assert "et 59900 autres éléments ignorés" in " ".join(rendered.text.split())
+    assert "et 59 900 autres éléments ignorés" in " ".join(rendered.text.split())
     assert rendered.pages < 40
     assert elapsed < 60
+
+
+def test_the_report_reads_in_french_dates_numbers_and_rule_explanations(client: Client) -> None:
+    owner = UserFactory()
+    known_truth = Path(__file__).parents[1] / "toolbox/code_quality/fixtures/known_truth"
+    report = finished_report(owner, known_truth)
+    results = report.results
+    # As a large cloned repository would store them: ISO dates, big counts.
+    results["activity"] = {
+        "commits": 1_250,
+        "contributors": 1,
+        "commits_90_days": 0,
+        "commits_365_days": 12,
+        "last_commit": "2026-12-04",
+        "shallow": False,
+    }
+    results["size"]["nloc"] = 129_558
+    report.results = results
+    report.save()
+    client.force_login(owner)
+    page = client.get(reverse("www:code_quality_report", args=[report.pk])).content.decode()
+    text = " ".join(re.sub(r"<[^>]+>", " ", page).split(" "))
+    assert "dernier commit le 4 décembre 2026" in text
+    assert "1\u202f250 commits récupérés" in text
+    assert "1 contributeur," in text
+    assert "0 commit ces 90 derniers jours" in text
+    assert "relevé des cycles de vie du 1 juin 2025" in text
+    assert "129\u202f558 lignes de code" in text
+    assert "47,1 % du code est dupliqué (40 lignes sur 85), en 1 bloc copié" in text
+    assert "70,6 pour 1\u202f000 lignes de Python" in text
+    assert not re.search(r"\b\d{4}-\d{2}-\d{2}\b", text)
+    # Each rule: its French explanation, then ruff's own message marked as English.
+    assert "Module importé mais jamais utilisé." in page
+    assert '<td lang="en">`datetime.date` imported but unused</td>' in page

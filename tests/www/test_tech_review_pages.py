@@ -129,7 +129,7 @@ def test_uploaded_manifests_run_and_show_their_report(
     assert "nodejs 16 (package.json)" in page
     assert "cadriciels d&#x27;interface JavaScript" in page
     assert "Versions non fixées" in page
-    assert "relevé endoflife.date du 2025-06-01" in page
+    assert "relevé endoflife.date du 1 juin 2025" in page
 
 
 def test_a_pasted_manifest_is_reviewed(
@@ -266,11 +266,11 @@ def test_a_large_review_says_what_it_did_not_keep(client: Client) -> None:
     assert len(report.results["components"]) == 500
     client.force_login(owner)
     page = client.get(reverse("www:tech_review_report", args=[report.pk])).content.decode()
-    assert "3\xa0000 composant(s)" in page
+    assert "3\u202f000 composants" in page
     # 500 rows stored, 100 drawn, 2,500 not stored.
     assert "Et 400 autres composants conservés dans le rapport" in page
-    assert "Et 2\xa0500 autres composants non conservés" in page
-    assert "portent sur les 3\xa0000." in page
+    assert "Et 2\u202f500 autres composants non conservés" in page
+    assert "portent sur les 3\u202f000." in page
     # The unpinned finding: 100 stored and drawn, 450 not stored.
     assert "paquet-0000 (requirements.txt)" in page
     assert "<li>et 450 autres</li>" in page
@@ -350,7 +350,9 @@ def test_a_review_stored_before_lists_were_cut_still_renders(client: Client) -> 
     response = client.get(reverse("www:tech_review_report", args=[report.pk]))
     assert response.status_code == 200
     page = response.content.decode()
-    assert "150 composant(s)" in page
+    assert "150 composants" in page
+    assert "Revue faite le 2 juin 2025" in page
+    assert "relevé endoflife.date du 1 juin 2025" in page
     assert "Et 50 autres composants conservés dans le rapport" in page
     assert "<li>et 20 autres</li>" in page
     assert "non conservés" not in page

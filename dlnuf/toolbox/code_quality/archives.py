@@ -117,6 +117,20 @@ def git_directory_of(relative: PurePosixPath) -> str | None:
     return None
 
 
+# What an archiving tool adds beside the project's folder (macOS Finder, Windows Explorer).
+ARCHIVER_LEFTOVERS = {"__MACOSX", ".DS_Store", "Thumbs.db", "desktop.ini"}
+
+
+def project_root(unpacked: Path) -> Path:
+    """The folder holding the project: the archive's single top-level folder when it has one
+    (a forge's download wraps the project in ``<name>-<branch>/``), the unpacked folder
+    otherwise. The licence, the README and the manifests are looked for there."""
+    entries = [entry for entry in unpacked.iterdir() if entry.name not in ARCHIVER_LEFTOVERS]
+    if len(entries) == 1 and entries[0].is_dir() and not entries[0].is_symlink():
+        return entries[0]
+    return unpacked
+
+
 def unpack_archive(archive: Path, target: Path, *, limits: Limits | None = None) -> Unpacked:
     """Unpack ``archive`` (zip, tar, tar.gz, tar.bz2, tar.xz) into ``target``; ToolError explains
     any refusal."""

@@ -10,6 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 GRADES = "ABCDE"
+# French groups thousands with a narrow no-break space.
+THOUSANDS = "\u202f"
+
+
+def counted(number: int, singular: str, plural: str) -> str:
+    """``counted(1500, "ligne", "lignes")`` gives "1 500 lignes" (below two is singular)."""
+    return f"{number:,}".replace(",", THOUSANDS) + " " + (singular if number < 2 else plural)
 
 
 @dataclass(frozen=True)
@@ -43,7 +50,7 @@ AXES = (
     Axis(
         "lint",
         "Anomalies Python (ruff)",
-        "anomalies pour 1 000 lignes de Python",
+        f"anomalies pour 1{THOUSANDS}000 lignes de Python",
         (2, 5, 10, 20),
         True,
         "A ≤ 2, B ≤ 5, C ≤ 10, D ≤ 20, E au-delà ; sans objet sans Python.",
@@ -204,7 +211,8 @@ def priorities(results: Mapping[str, Any], limit: int = 10) -> list[dict[str, An
                 {
                     "place": f"{function['file']}:{function['line']}",
                     "reason": f"Fonction {function['name']} de complexité cyclomatique "
-                    f"{function['ccn']} ({function['nloc']} lignes) : à découper.",
+                    f"{function['ccn']} ({counted(function['nloc'], 'ligne', 'lignes')}) : à "
+                    "découper.",
                 },
             )
         )
@@ -215,8 +223,8 @@ def priorities(results: Mapping[str, Any], limit: int = 10) -> list[dict[str, An
                 50 + block["lines"] / 2,
                 {
                     "place": f"{first['file']}:{first['start']}",
-                    "reason": f"Bloc de {block['lines']} lignes dupliqué {len(block['places'])} "
-                    "fois : à factoriser.",
+                    "reason": f"Bloc de {counted(block['lines'], 'ligne', 'lignes')} présent "
+                    f"{len(block['places'])} fois : à factoriser.",
                 },
             )
         )
@@ -226,7 +234,8 @@ def priorities(results: Mapping[str, Any], limit: int = 10) -> list[dict[str, An
                 20 + hotspot["count"] / 5,
                 {
                     "place": hotspot["file"],
-                    "reason": f"{hotspot['count']} anomalies signalées par ruff dans ce fichier.",
+                    "reason": counted(hotspot["count"], "anomalie signalée", "anomalies signalées")
+                    + " par ruff dans ce fichier.",
                 },
             )
         )

@@ -1,9 +1,9 @@
 """The measures of a source tree, read as text: nothing is imported, built or run.
 
-lizard parses every supported language (size, cyclomatic complexity, duplicated token
-sequences), radon parses Python for its maintainability index, ruff lints Python in isolation
-(no project configuration, no plugins, no cache, no fixes). Tests, manifests, licences and
-committed secrets are recognised from file names and text markers.
+lizard parses every supported language (size, cyclomatic complexity, and the tokens in which
+``clones`` finds copied code), radon parses Python for its maintainability index, ruff lints
+Python in isolation (no project configuration, no plugins, no cache, no fixes). Tests,
+manifests, licences and committed secrets are recognised from file names and text markers.
 """
 
 import json
@@ -21,9 +21,10 @@ from typing import Any
 
 import lizard
 from django.utils import timezone
-from lizard_ext.lizardduplicate import LizardExtension as DuplicateDetector
 from radon.metrics import mi_visit
 
+from dlnuf.toolbox.code_quality.clones import MIN_CLONE_TOKENS, TokenRecorder, find_clones
+from dlnuf.toolbox.code_quality.ruff_rules import french_explanation
 from dlnuf.toolbox.tech_review.catalogues import load_catalogues
 from dlnuf.toolbox.tech_review.manifests import scan_tree
 from dlnuf.toolbox.tech_review.review import review_component
@@ -47,7 +48,6 @@ LANGUAGES = {
 COMPLEX_FROM = 11  # a function of cyclomatic complexity above 10 is hard to test fully
 VERY_COMPLEX_FROM = 21
 COMPLEXITY_BUCKETS = ((1, 5), (6, 10), (11, 20), (21, 50), (51, None))
-MIN_DUPLICATE_TOKENS = 70
 WORST_FUNCTIONS = 15
 RUFF_RULES = "E4,E7,E9,F,B,C4,SIM,S,UP,PL"
 RUFF_TIMEOUT_SECONDS = 600
@@ -123,21 +123,23 @@ class CodeMeasures:
     code_nloc: int = 0
     functions: list[dict[str, Any]] = field(default_factory=list)
     duplicate_blocks: list[dict[str, Any]] = field(default_factory=list)
-    duplicate_rate: float = 0.0
+    duplicated_lines: int = 0
+    # Lines holding at least one token, the base of the duplication share.
+    token_lines: int = 0
     python_files: list[SourceFile] = field(default_factory=list)
 
 
 def measure_code(files: list[SourceFile], progress: Progress) -> CodeMeasures:
-    """Lines of code, functions with their complexity, and duplicated blocks, in one lizard pass."""
-    detector = DuplicateDetector()
-    analyzer = lizard.FileAnalyzer(lizard.get_extensions([detector]))
+    """Lines of code, functions with their complexity, and copied blocks, in one lizard pass."""
+    recorder = TokenRecorder()
+    analyzer = lizard.FileAnalyzer(lizard.get_extensions([recorder]))
     measures = CodeMeasures(files=len(files))
-    infos = []
+    token_streams = []
     for index, source in enumerate(files, start=1):
         text = read_text(source.absolute)
         if text is not None:
             info = analyzer.analyze_source_code(source.path, text)
-            infos.append(info)
+            token_streams.append((source.path, *recorder.take()))
             measures.nloc_by_language[source.language] += info.nloc
             measures.files_by_language[source.language] += 1
             if source.is_test:
@@ -158,17 +160,10 @@ def measure_code(files: list[SourceFile], progress: Progress) -> CodeMeasures:
             if source.language == "Python":
                 measures.python_files.append(source)
         progress(index, len(files))
-    # The detector gathers token windows while files are read; this pass links them across files.
-    for _ in detector.cross_file_process(infos):
-        pass
-    for snippets in detector.get_duplicates(min_duplicate_tokens=MIN_DUPLICATE_TOKENS):
-        places = [
-            {"file": snippet.file_name, "start": snippet.start_line, "end": snippet.end_line}
-            for snippet in snippets
-        ]
-        lines = max(place["end"] - place["start"] + 1 for place in places)
-        measures.duplicate_blocks.append({"places": places, "lines": lines})
-    measures.duplicate_rate = float(detector.duplicate_rate() or 0.0)
+    clones = find_clones(token_streams)
+    measures.duplicate_blocks = clones.blocks
+    measures.duplicated_lines = clones.duplicated_lines
+    measures.token_lines = clones.code_lines
     return measures
 
 
@@ -195,11 +190,17 @@ def complexity_summary(functions: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def duplication_summary(measures: CodeMeasures) -> dict[str, Any]:
-    blocks = sorted(measures.duplicate_blocks, key=lambda block: -block["lines"])
+    blocks = sorted(
+        measures.duplicate_blocks, key=lambda block: (-block["lines"], block["places"][0]["file"])
+    )
+    rate = 100 * measures.duplicated_lines / measures.token_lines if measures.token_lines else 0.0
     return {
-        "method": "lizard (détecteur de duplication : séquences d'au moins "
-        f"{MIN_DUPLICATE_TOKENS} lexèmes, identifiants normalisés)",
-        "rate": round(100 * measures.duplicate_rate, 1),
+        "method": f"séquences identiques d'au moins {MIN_CLONE_TOKENS} lexèmes, trouvées à deux "
+        "endroits du code (mise en page, commentaires et style des guillemets ignorés) ; la part "
+        "est celle des lignes de code qui appartiennent à une copie, l'original compris",
+        "rate": round(rate, 1),
+        "duplicated_lines": measures.duplicated_lines,
+        "code_lines": measures.token_lines,
         "blocks": len(blocks),
         "largest": blocks[:10],
     }
@@ -274,12 +275,14 @@ def lint_python(root: Path, python_nloc: int) -> dict[str, Any]:
     families: Counter[str] = Counter()
     rules: Counter[str] = Counter()
     messages: dict[str, str] = {}
+    names: dict[str, str] = {}
     by_file: Counter[str] = Counter()
     for finding in findings:
         code = finding.get("code") or "E999"
         rules[code] += 1
         families[re.sub(r"\d+$", "", code)] += 1
         messages.setdefault(code, str(finding.get("message", ""))[:200])
+        names.setdefault(code, str(finding.get("name") or ""))
         filename = Path(str(finding.get("filename", "")))
         try:
             by_file[filename.resolve().relative_to(root.resolve()).as_posix()] += 1
@@ -294,7 +297,12 @@ def lint_python(root: Path, python_nloc: int) -> dict[str, Any]:
         "per_thousand_lines": round(1000 * total / python_nloc, 1) if python_nloc else 0.0,
         "families": [{"family": name, "count": n} for name, n in families.most_common()],
         "frequent": [
-            {"rule": code, "count": n, "message": messages[code]}
+            {
+                "rule": code,
+                "count": n,
+                "explanation": french_explanation(code, name=names[code]),
+                "message": messages[code],
+            }
             for code, n in rules.most_common(10)
         ],
         "hotspots": [{"file": name, "count": n} for name, n in by_file.most_common(5)],
@@ -429,11 +437,14 @@ def licence_summary(root: Path) -> dict[str, Any]:
 
 # --- Secrets committed by mistake --------------------------------------------------------------
 
+# Credentials of this product (see ``habilitations.services``): the environment's prefix, then
+# ``secrets.token_urlsafe(32)``, 43 characters of the URL-safe base64 alphabet.
+DLNUF_CREDENTIAL = r"dlnuf_{environment}_[A-Za-z0-9_\-]{{43}}(?![A-Za-z0-9_\-])"
 SECRET_PATTERNS = (
     (
         "Clé privée",
         "high",
-        re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY(?: BLOCK)?-----"),
+        re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"),
     ),
     ("Clé d'accès AWS", "high", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
     (
@@ -441,14 +452,33 @@ SECRET_PATTERNS = (
         "high",
         re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{50,})\b"),
     ),
-    ("Jeton GitLab", "high", re.compile(r"\bglpat-[A-Za-z0-9_\-]{20,}\b")),
-    ("Jeton Slack", "high", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b")),
+    ("Jeton GitLab", "high", re.compile(r"\bglpat-[A-Za-z0-9_\-]{20,}")),
+    ("Jeton Slack", "high", re.compile(r"\bxox[abposre]-[A-Za-z0-9-]{10,}")),
+    ("Clé secrète Stripe", "high", re.compile(r"\b[sr]k_live_[A-Za-z0-9]{20,}\b")),
+    (
+        "Jeton du guichet DLNUF (production)",
+        "high",
+        re.compile(r"\b" + DLNUF_CREDENTIAL.format(environment="prd")),
+    ),
+    (
+        "Jeton du guichet DLNUF (bac à sable)",
+        "medium",
+        re.compile(r"\b" + DLNUF_CREDENTIAL.format(environment="sbx")),
+    ),
+    (
+        "Jeton JWT",
+        "medium",
+        re.compile(r"\beyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}"),
+    ),
     (
         "Mot de passe en clair",
         "medium",
+        # The name may carry a prefix or a suffix (DB_PASSWORD, secret_key) and sit in quotes
+        # (JSON, YAML); the value must be a literal, not a template or a variable.
         re.compile(
-            r"""(?i)\b(?:password|passwd|pwd|secret|api_?key|secret_?key|mot_?de_?passe)\b"""
-            r"""\s*[:=]\s*["']([^"'\s$%{}<>]{6,})["']"""
+            r"""(?i)(?<![A-Za-z0-9])[A-Za-z0-9_.\-]*"""
+            r"""(?:password|passwd|pwd|secret|api_?key|mot_?de_?passe)[A-Za-z0-9_.\-]*"""
+            r"""["']?\s*(?::=|=>|[:=])\s*["']([^"'\s$%{}<>]{6,})["']"""
         ),
     ),
 )  # fmt: skip
@@ -506,7 +536,7 @@ def scan_secrets(root: Path, paths: list[str]) -> dict[str, Any]:
                 excerpt = (
                     match.group(0)
                     if label == "Clé privée"
-                    else line[:start].strip()[-50:] + mask(value)
+                    else line[:start].lstrip()[-50:] + mask(value)
                 )
                 findings.append(
                     {

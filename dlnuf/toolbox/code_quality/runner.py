@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from dlnuf.toolbox.code_quality import grades, measures, sources
-from dlnuf.toolbox.code_quality.archives import unpack_archive
+from dlnuf.toolbox.code_quality.archives import project_root, unpack_archive
 from dlnuf.toolbox.jobs import ToolError
 from dlnuf.toolbox.models import ToolReport
 
@@ -41,6 +41,7 @@ def run(report: ToolReport, progress: Progress) -> dict[str, Any]:
             root = workdir / "archive"
             root.mkdir()
             unpacked = _unpack_uploaded(report, workdir, root)
+            root = project_root(root)
             described = {
                 "kind": SOURCE_ARCHIVE,
                 "label": report.source_name,

@@ -21,7 +21,7 @@ ROUTER = (
     + "    return 'default'\n"
 )
 
-# Long enough (well over 70 lexemes) for the duplicate detector; copied in two files.
+# Long enough (well over the 60 tokens of a copy) for the clone detector; copied in two files.
 DUPLICATED = """
 def summarise(rows, threshold):
     total = 0

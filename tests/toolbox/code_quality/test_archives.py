@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dlnuf.toolbox.code_quality.archives import Limits, unpack_archive
+from dlnuf.toolbox.code_quality.archives import Limits, project_root, unpack_archive
 from dlnuf.toolbox.jobs import ToolError
 
 
@@ -263,3 +263,30 @@ def test_a_git_directory_in_the_archive_is_never_unpacked(tmp_path: Path) -> Non
         ".git (historique Git de l'archive, non lu)",
         "vendor/lib/.git (historique Git de l'archive, non lu)",
     ]
+
+
+@pytest.mark.parametrize(
+    ("members", "root"),
+    [
+        # A forge's download: one folder holds the project.
+        ({"app-main/LICENSE": b"MIT", "app-main/src/a.py": b"x = 1\n"}, "app-main"),
+        # The same zipped on macOS: Finder's metadata folder beside it does not count.
+        (
+            {"app-main/LICENSE": b"MIT", "__MACOSX/app-main/._LICENSE": b"\0", ".DS_Store": b"\0"},
+            "app-main",
+        ),
+        # Files at the top: the archive's root is the project's.
+        ({"LICENSE": b"MIT", "src/a.py": b"x = 1\n"}, "."),
+        # Two folders at the top: no single project folder.
+        ({"front/a.js": b"1", "back/a.py": b"1"}, "."),
+        # A single file at the top is not a folder to descend into.
+        ({"README.md": b"# Projet"}, "."),
+    ],
+)
+def test_the_project_root_is_the_single_top_folder(
+    tmp_path: Path, members: dict[str, bytes], root: str
+) -> None:
+    target = tmp_path / "out"
+    target.mkdir()
+    unpack_archive(make_zip(tmp_path / "a.zip", members), target)
+    assert project_root(target) == target / root

@@ -119,7 +119,8 @@ def test_ruff_findings_are_counted_by_family(tmp_path: Path) -> None:
     assert lint["frequent"][0] == {
         "rule": "F401",
         "count": 2,
-        "message": lint["frequent"][0]["message"],
+        "explanation": "Module importé mais jamais utilisé.",
+        "message": "`os` imported but unused",
     }
     assert lint["hotspots"] == [{"file": "mod.py", "count": 3}]
     # 3 findings for 5 lines: 600 per 1 000.
