@@ -6,8 +6,9 @@
    with a journal of DLNUF_BENCH_JOURNAL_ENTRIES entries (default 1,000,000).
 3. The toolbox's code quality analysis (bench/code_quality.py): lines of code analysed per second
    on the installed Django package.
-4. Experience sharing (bench/similarity.py): quality on the labelled requests, model load and
-   encoding times.
+4. Experience sharing (bench/similarity.py): quality on the labelled requests (words, model,
+   fusion; MRR, top-1, recall@3), model load time and memory, first search page of a fresh web
+   process, and rank() per request at 1,024 and 10,000 cases (saved under "similarity").
 
 Figures are printed as a Markdown table (the one in the README) and saved to var/bench.json.
 Environment: DLNUF_BENCH_SECONDS (wrk duration per run, default 10), DLNUF_BENCH_POSTGRES_URL (use
@@ -85,9 +86,10 @@ def main() -> None:
     print("\nJournal:")
     for figures in results["journal"]:
         print(json.dumps(figures, ensure_ascii=False))
-    for script in ("code_quality.py", "similarity.py"):
-        print(f"\n{script}:", flush=True)
-        subprocess.run([sys.executable, str(ROOT / "bench" / script)], cwd=ROOT, check=True)
+    print("\ncode_quality.py:", flush=True)
+    subprocess.run([sys.executable, str(ROOT / "bench" / "code_quality.py")], cwd=ROOT, check=True)
+    print("\nsimilarity.py:", flush=True)
+    results["similarity"] = _run_script("similarity.py", "--cases", "1024,10000")
     out = ROOT / "var" / "bench.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False))

@@ -12,12 +12,14 @@ How entries stay current without touching the other apps:
   than their procedure or its latest diagnostic, and the experience pages call it when they
   open; ``manage.py rebuild_knowledge`` (``knowledge_rebuild``) rewrites everything.
 
-Writing an entry never loads the similarity model (closing a mission must stay quick): a changed
-text only empties the entry's vector, which the next similarity search computes again.
+Writing an entry never encodes it (closing a mission must stay quick): a changed text only
+empties the entry's vector, which the next similarity searches compute again, a few at a time
+(``manage.py rebuild_knowledge`` computes them all).
 """
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from django.db import transaction
@@ -29,6 +31,20 @@ from dlnuf.procedures.models import Diagnostic, DiagnosticMatch, Procedure
 from dlnuf.procedures.scoring import REPLACEABLE
 from dlnuf.support.models import KnowledgeEntry, KnowledgeSource, Mission, MissionState
 from dlnuf.support.similarity import entry_text, knowledge_embeddings_refresh, similarity_method
+
+
+class Outcome(StrEnum):
+    """What an entry can truthfully be said to teach."""
+
+    RESOLVED = "resolved"  # a closed mission of the guichet that wrote down its solution
+    DIAGNOSED = "diagnosed"  # a procedure whose diagnostic found data to replace what it asks
+    MET = "met"  # a closed mission that wrote no solution: the problem only
+
+
+def knowledge_outcome(entry: KnowledgeEntry) -> Outcome:
+    if entry.source == KnowledgeSource.DIAGNOSTIC:
+        return Outcome.DIAGNOSED
+    return Outcome.RESOLVED if entry.solution.strip() else Outcome.MET
 
 
 def knowledge_entries(*, source: str = "") -> QuerySet[KnowledgeEntry]:

@@ -608,6 +608,13 @@ class KnowledgeEntry(models.Model):
     class Meta:
         ordering = ["title", "pk"]
         verbose_name_plural = "knowledge entries"
+        # Every similarity search reads the base's version (similarity.knowledge_version): the
+        # latest write and the number of vectors, from these indexes rather than from the rows,
+        # whose vectors make a scan slow.
+        indexes = [
+            models.Index(fields=["updated_at"], name="knowledge_updated_at"),
+            models.Index(fields=["embedding_model"], name="knowledge_embedding_model"),
+        ]
 
     def __str__(self) -> str:
         return self.title

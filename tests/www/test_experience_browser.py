@@ -1,6 +1,7 @@
 """The experience sharing pages pass axe-core for everyone who can see them: the knowledge base
-and its search (with a form error), the similar cases of a request (with a refused proposal and
-after a proposal), and the public answer page of an introduction before and after answering."""
+and its search (with a form error and a search without meaning), the similar cases of a request
+(with a refused proposal and after a proposal, a solved case and a diagnosed procedure each
+named truthfully), and the public answer page of an introduction before and after answering."""
 
 from io import StringIO
 from typing import Any
@@ -78,6 +79,13 @@ def test_the_knowledge_base_and_its_search_pass_axe(
     assert "Méthode : modèle" in page.inner_text("main")
     _assert_axe(page)
 
+    page.fill("input[name=q]", "Bonjour, est-ce que c'est pour nous ? 2026")
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state()
+    assert "Cas les plus proches (0)" in page.inner_text("main")
+    assert "ne contient aucun mot porteur de sens" in page.inner_text("main")
+    _assert_axe(page)
+
     page.goto(urljoin(live_server.url, reverse("www:experience_list") + "?source=inconnue"))
     assert "Choisissez une origine de la liste." in page.inner_text("main")
     _assert_axe(page)
@@ -93,6 +101,14 @@ def test_the_similar_cases_of_a_request_pass_axe(
     )
     page.goto(url)
     assert "Mêmes données" in page.inner_text("main")
+    # The mission solved its problem; the procedure was only diagnosed, and says so.
+    solved = page.locator("main article", has_text="Tarif de la cantine selon le quotient")
+    assert "Résolu par une mission du guichet" in (solved.text_content() or "")
+    assert "Solution retenue" in (solved.text_content() or "")
+    diagnosed = page.locator("main article", has_text="Tarif réduit des bibliothèques")
+    assert "Démarche diagnostiquée" in (diagnosed.text_content() or "")
+    assert "Solution retenue" not in (diagnosed.text_content() or "")
+    assert "Ce que le diagnostic a trouvé" in (diagnosed.text_content() or "")
     _assert_axe(page)
 
     first_case = page.locator("main article").first
@@ -132,4 +148,8 @@ def test_the_answer_page_of_an_introduction_passes_axe_before_and_after_answerin
         page.wait_for_load_state()
         _assert_axe(page)
 
-    assert "Les deux parties ont accepté" in page.inner_text("main")
+    # The second side to accept is told the details were sent, not that they will be.
+    text = page.inner_text("body")
+    assert "Les deux parties ont accepté" in text
+    assert "viennent d'être envoyées à l'autre par courriel" in text
+    assert "dès que l'autre partie aura accepté" not in text

@@ -169,7 +169,7 @@ def test_the_similar_page_shows_the_cases_their_reasons_and_no_contact_details(
         "Aides facultatives sans attestation de RSA"
     )
     assert "Ville de Montval" in text
-    assert "Proximité" in text
+    assert "Par le sens : 1er" in text
     assert "Mêmes données : « Quotient familial CAF et MSA »" in text
     assert "Mots en commun : " in text
     assert "Vos deux administrations ont rencontré un problème proche." in text

@@ -23,15 +23,23 @@ from dlnuf.support.introductions import (
     introduction_propose,
     other_side,
     without_contact_details,
+    wording,
 )
 from dlnuf.support.introductions import introduction_consent as consent
-from dlnuf.support.knowledge import knowledge_entries, knowledge_sync_stale
-from dlnuf.support.models import Introduction, KnowledgeEntry, SupportRequest
+from dlnuf.support.knowledge import knowledge_entries, knowledge_outcome, knowledge_sync_stale
+from dlnuf.support.models import (
+    Introduction,
+    IntroductionState,
+    KnowledgeEntry,
+    SupportRequest,
+)
 from dlnuf.support.perms import can_work_on_support
 from dlnuf.support.services import TransitionRefused
 from dlnuf.support.similarity import (
     METHOD_MODEL,
     Match,
+    has_meaningful_words,
+    request_text,
     similar_cases,
     similar_to_text,
     similarity_method,
@@ -65,7 +73,8 @@ def experience_list(request: HttpRequest) -> HttpResponse:
         "title": "Partage d'expérience",
         "breadcrumb_data": _breadcrumb("Partage d'expérience", in_list=False),
         "form": form,
-        "matches": None,
+        "results": None,
+        "meaningless": False,
         "method": None,
         "method_model": METHOD_MODEL,
     }
@@ -75,7 +84,9 @@ def experience_list(request: HttpRequest) -> HttpResponse:
     query = form.cleaned_data["q"].strip() if form.is_bound else ""
     source = form.cleaned_data["source"] if form.is_bound else ""
     if query:
-        context["matches"] = similar_to_text(query, limit=SEARCH_LIMIT, source=source)
+        matches = similar_to_text(query, limit=SEARCH_LIMIT, source=source)
+        context["results"] = [_result(match) for match in matches]
+        context["meaningless"] = not has_meaningful_words(query)
         context["method"] = similarity_method()
     else:
         context["entries"] = list(knowledge_entries(source=source))
@@ -138,6 +149,7 @@ def experience_similar(request: HttpRequest, pk: int) -> HttpResponse:
             "breadcrumb_data": _breadcrumb(f"Demande {support_request.reference}"),
             "item": support_request,
             "rows": rows,
+            "meaningless": not has_meaningful_words(request_text(support_request)),
             "method": matches[0].method if matches else similarity_method(),
             "method_model": METHOD_MODEL,
             "introductions": introductions,
@@ -162,7 +174,16 @@ def _match_row(
         if match.reasons:
             reason += " " + " ; ".join(match.reasons) + "."
         form = IntroductionForm(prefix=f"{CASE_FIELD}-{entry.pk}", initial={"reason": reason})
-    return {"match": match, "introduction": introduction, "form": form, "show_form": show_form}
+    return {
+        **_result(match),
+        "introduction": introduction,
+        "form": form,
+        "show_form": show_form,
+    }
+
+
+def _result(match: Match) -> dict[str, Any]:
+    return {"match": match, "outcome": str(knowledge_outcome(match.entry))}
 
 
 @login_not_required
@@ -179,11 +200,17 @@ def introduction_consent(request: HttpRequest, token: str) -> HttpResponse:
                 "Réponse inconnue.", status=400, content_type="text/plain; charset=utf-8"
             )
         try:
-            consent(introduction=introduction, side=side, agreed=decision == "accepter")
+            answered = consent(introduction=introduction, side=side, agreed=decision == "accepter")
         except TransitionRefused as error:
             messages.error(request, error.message)
         else:
-            if decision == "accepter":
+            if answered.state == IntroductionState.ACCEPTED:
+                messages.success(
+                    request,
+                    "Merci, votre accord est enregistré. Les deux parties ont accepté : les "
+                    "coordonnées de chacune viennent d'être envoyées à l'autre par courriel.",
+                )
+            elif decision == "accepter":
                 messages.success(
                     request,
                     "Merci, votre accord est enregistré. Vous recevrez les coordonnées par "
@@ -202,6 +229,7 @@ def introduction_consent(request: HttpRequest, token: str) -> HttpResponse:
             "breadcrumb_data": {"links": [], "current": "Proposition de mise en relation"},
             "introduction": introduction,
             "other": other_side(introduction, side),
+            "wording": wording(introduction),
             "reason": without_contact_details(introduction.reason),
             "is_requester": side == Side.REQUESTER,
             "answered_at": answered_at(introduction, side),
