@@ -39,6 +39,7 @@ from dlnuf.catalogue.models import (
     SupportingDocument,
 )
 from dlnuf.catalogue.selectors import forget_dataset_rules
+from dlnuf.french import plural
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -871,7 +872,9 @@ def _sync_scopes(
         if holders:
             refusals.append(
                 f"Le périmètre « {scope.slug} » du jeu de données « {dataset.slug} » a disparu des "
-                f"fichiers mais {holders} habilitation(s) l'utilisent encore : il n'est pas "
+                "fichiers mais "
+                + plural(holders, "habilitation l'utilise", "habilitations l'utilisent")
+                + " encore : il n'est pas "
                 "supprimé. Remettez-le dans les fichiers ou retirez-le d'abord des habilitations."
             )
             continue

@@ -269,7 +269,8 @@ def _unknown_parameters_refused(
         raise ExchangeRefused(
             "unknown_parameter",
             parameter=unknown[0],
-            detail=f"Paramètre(s) non accepté(s) par « {runtime.slug} » : {', '.join(unknown)}. "
+            detail=f"{'Paramètre non accepté' if len(unknown) == 1 else 'Paramètres non acceptés'} "
+            f"par « {runtime.slug} » : {', '.join(unknown)}. "
             f"Paramètres acceptés : {', '.join(sorted(runtime.accepted))}.",
         )
 

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from dlnuf.catalogue.models import Dataset, Scope
+from dlnuf.french import date_fr
 from dlnuf.habilitations.emails import (
     expiry_notice,
     notify_habilitation_event,
@@ -746,7 +747,7 @@ def habilitation_renew(*, habilitation: Habilitation, actor: User) -> Habilitati
     if not renewable(habilitation, now):
         raise TransitionRefused(
             f"Le renouvellement est possible dans les {RENEWAL_WINDOW_DAYS} jours qui précèdent "
-            f"l'échéance ({timezone.localtime(habilitation.expires_at):%d/%m/%Y})."
+            f"l'échéance ({date_fr(habilitation.expires_at)})."
         )
     previous = habilitation.expires_at
     habilitation.expires_at = add_months(now, DEFAULT_TERM_MONTHS)
@@ -758,8 +759,7 @@ def habilitation_renew(*, habilitation: Habilitation, actor: User) -> Habilitati
         habilitation=habilitation,
         kind=HabilitationEventKind.RENEWED,
         actor=actor,
-        detail=f"Échéance du {timezone.localtime(previous):%d/%m/%Y} reportée au "
-        f"{timezone.localtime(habilitation.expires_at):%d/%m/%Y}.",
+        detail=f"Échéance du {date_fr(previous)} reportée au {date_fr(habilitation.expires_at)}.",
     )
     notify_on_commit(
         partial(notify_habilitation_event, habilitation_id=habilitation.pk, event="renewed")
@@ -802,7 +802,7 @@ def credential_rotate(*, credential: Credential, actor: User) -> Credential:
     else:
         credential.expires_at = min(credential.expires_at, now + grace)
         credential.save(update_fields=["expires_at"])
-        fate = f"valable jusqu'au {timezone.localtime(credential.expires_at):%d/%m/%Y %H:%M}"
+        fate = f"valable jusqu'au {date_fr(credential.expires_at, with_time=True)}"
     HabilitationEvent.objects.create(
         habilitation=habilitation,
         credential=issued.credential,

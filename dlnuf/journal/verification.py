@@ -25,6 +25,7 @@ from typing import Any
 import orjson
 from django.db import connection, connections
 
+from dlnuf.french import plural
 from dlnuf.journal.encoding import (
     ENTRY_COLUMNS,
     ENTRY_FORMAT_VERSION,
@@ -239,7 +240,9 @@ def _check_rows_outside_the_tree(report: VerificationReport) -> None:
         stored, size = cursor.fetchone()
     extra = stored - (size - size.bit_count())
     if extra > 0:
-        report.add(Problem("node_unexpected", f"{extra} nœud(s) en trop dans l'arbre."))
+        report.add(
+            Problem("node_unexpected", f"{plural(extra, 'nœud', 'nœuds')} en trop dans l'arbre.")
+        )
 
 
 def _run_chunks(

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from dlnuf.catalogue.models import Dataset, Provider
+from dlnuf.french import plural
 from dlnuf.organisations.models import Role, User
 from dlnuf.organisations.services import membership_grant, user_create
 from dlnuf.procedures.models import Procedure
@@ -227,8 +228,13 @@ def load_demo(*, stdout: TextIOBase) -> None:
         # Diagnosed procedures join the experience base (vectors are computed when first asked).
         knowledge_sync_stale()
     stdout.write(
-        f"Guichet : {created} demande(s) d'accompagnement et {irritants_created} irritant(s) "
-        f"créés ; {SupportRequest.objects.count()} demandes au total.\n"
+        "Guichet : "
+        + plural(created, "demande d'accompagnement créée", "demandes d'accompagnement créées")
+        + ", "
+        + plural(irritants_created, "irritant créé", "irritants créés")
+        + " ; "
+        + plural(SupportRequest.objects.count(), "demande", "demandes")
+        + " au total.\n"
     )
 
 

@@ -49,6 +49,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from dlnuf.french import plural
 from dlnuf.organisations.models import User
 from dlnuf.support import emails
 from dlnuf.support.attachments import IncomingFile
@@ -88,12 +89,13 @@ class Outcome(enum.StrEnum):
     ALREADY_READ = "already_read"
 
 
+# Singular and plural of each outcome, for the count after a mailbox run.
 OUTCOME_LABELS = {
-    Outcome.REQUEST: "nouvelles demandes",
-    Outcome.REPLY: "réponses rattachées",
-    Outcome.DUPLICATE: "doublons",
-    Outcome.IGNORED: "messages automatiques ignorés",
-    Outcome.FAILED: "illisibles, à examiner",
+    Outcome.REQUEST: ("nouvelle demande", "nouvelles demandes"),
+    Outcome.REPLY: ("réponse rattachée", "réponses rattachées"),
+    Outcome.DUPLICATE: ("doublon", "doublons"),
+    Outcome.IGNORED: ("message automatique ignoré", "messages automatiques ignorés"),
+    Outcome.FAILED: ("illisible, à examiner", "illisibles, à examiner"),
 }
 
 # What happened to one message, for the pipe delivery's one-line answer.
@@ -118,8 +120,8 @@ class IntakeSummary:
         self.outcomes[outcome] += 1
 
     def __str__(self) -> str:
-        parts = [f"{self.received} reçu(s)"] + [
-            f"{self.outcomes[outcome]} {label}" for outcome, label in OUTCOME_LABELS.items()
+        parts = [plural(self.received, "reçu", "reçus")] + [
+            plural(self.outcomes[outcome], *forms) for outcome, forms in OUTCOME_LABELS.items()
         ]
         return " ; ".join(parts)
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.management.base import CommandError
 from django.db import transaction
 
+from dlnuf.french import plural
 from dlnuf.organisations.models import User
 from dlnuf.support.models import Mission
 from dlnuf.toolbox.costing.review import evaluate as costing_evaluate
@@ -102,4 +103,7 @@ def load_demo(*, stdout: TextIOBase) -> None:
             results = tech_review.run(report, lambda percent, message: None)
             tool_report_finish(report_id=report.pk, results=results)
             created += 1
-    stdout.write(f"Boîte à outils : {created} rapport(s) de démonstration créé(s).\n")
+    created_text = plural(
+        created, "rapport de démonstration créé", "rapports de démonstration créés"
+    )
+    stdout.write(f"Boîte à outils : {created_text}.\n")

@@ -277,7 +277,7 @@ def test_a_stray_node_is_found(journal: None) -> None:
     execute("INSERT INTO journal_merklenode (position, hash) VALUES (%s, %s)", [10**9, bytes(32)])
     report = verify_journal()
     assert kinds(report) == {"node_unexpected": [None]}
-    assert report.problems[0].message == "1 nœud(s) en trop dans l'arbre."
+    assert report.problems[0].message == "1 nœud en trop dans l'arbre."
 
 
 def test_entries_appended_during_the_verification_are_not_forgeries(

@@ -710,7 +710,7 @@ def test_the_pipe_command_also_reads_messages_left_unread(
     left.refresh_from_db()
     assert left.status == MailStatus.PROCESSED
     assert SupportRequest.objects.count() == 2
-    assert "Courriels en attente lus : 0 reçu(s) ; 1 nouvelles demandes" in stdout.getvalue()
+    assert "Courriels en attente lus : 0 reçu ; 1 nouvelle demande" in stdout.getvalue()
 
     def no_database(**kwargs: Any) -> None:
         raise DatabaseError("connexion perdue")

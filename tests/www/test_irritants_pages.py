@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dlnuf.catalogue.models import Provider
+from dlnuf.french import date_fr
 from dlnuf.organisations.models import Membership, Role
 from dlnuf.organisations.services import organisation_get_or_create
 from dlnuf.procedures.models import Procedure
@@ -164,7 +165,7 @@ def test_list_shows_irritants_in_progress_by_impact_with_age_and_escalation(
     resolved = _text(client.get(reverse("www:irritants"), {"etat": "resolved"}))
     assert "Irritant réglé" in resolved
     assert "Gros irritant" not in resolved
-    assert f"résolu le {timezone.localdate():%d/%m/%Y}" in resolved
+    assert f"résolu le {date_fr(timezone.localdate())}" in resolved
 
 
 def test_list_filters_by_kind_and_provider(client, expert, provider):

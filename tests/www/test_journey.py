@@ -22,10 +22,12 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from django.core import mail
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from dlnuf.catalogue.models import Dataset
 from dlnuf.catalogue.services import catalogue_load
+from dlnuf.french import date_fr
 from dlnuf.organisations.demo import DEMO_PASSWORD
 from dlnuf.organisations.demo import load_demo as load_demo_accounts
 from dlnuf.sandbox.cases import sandbox_identities
@@ -214,16 +216,21 @@ def test_the_whole_journey_from_a_procedure_to_a_call_on_the_dashboard(
 
     main = journey.click(page.get_by_role("button", name="Lancer le diagnostic"))
     assert f"Diagnostic de « {PROCEDURE} »" in main
-    # Three of the four items could be prefilled: "partiel" as the State observatory says, and
-    # 12 000 files a year × 3 documents no longer asked for.
+    # Three of the four items could be prefilled: "partiel" as the State observatory says. The
+    # documents no longer asked count only the people each data covers: the CAF's quotient
+    # familial 55 % of the families by default, the tax data and the school data everyone:
+    # 12 000 × (0,55 + 1 + 1) = 30 600.
     assert "3 éléments encore demandés pourraient être préremplis : niveau partiel" in main
     avoided = re.search(r"pièces ou saisies évitables : ([\d\s\u202f\xa0]+) par an", main)
     assert avoided is not None, main
-    assert re.sub(r"\D", "", avoided.group(1)) == "36000"
+    assert re.sub(r"\D", "", avoided.group(1)) == "30600"
     matches = page.get_by_role("table", name=re.compile("Correspondances trouvées"))
-    for label in ("Attestation de quotient familial CAF ou MSA", "Avis d'imposition"):
+    for label, title in (
+        ("Attestation de quotient familial CAF ou MSA", DATASET_TITLE),
+        ("Avis d'imposition", "Impôt particulier (revenu fiscal de référence)"),
+    ):
         row = matches.get_by_role("row").filter(has=page.get_by_role("rowheader", name=label))
-        assert row.get_by_label(f"Demander « {DATASET_TITLE} » pour « {label} »").is_checked()
+        assert row.get_by_label(f"Demander « {title} » pour « {label} »").is_checked()
     scolarite = matches.get_by_role("row").filter(
         has=page.get_by_role("rowheader", name="Certificat de scolarité")
     )
@@ -240,7 +247,7 @@ def test_the_whole_journey_from_a_procedure_to_a_call_on_the_dashboard(
 
     # 3. The selection becomes prefilled requests in one step; she completes and submits one.
     main = journey.click(page.get_by_role("button", name="Préparer les demandes d'habilitation"))
-    assert "2 demandes d'habilitation préremplies en brouillon" in main
+    assert "3 demandes d'habilitation préremplies en brouillon" in main
     prepared = page.locator("#demandes")
     assert f"{DATASET_TITLE} — brouillon" in prepared.inner_text()
     journey.picture("04-demandes-preparees.png", end=prepared)
@@ -257,7 +264,7 @@ def test_the_whole_journey_from_a_procedure_to_a_call_on_the_dashboard(
     assert page.locator("input[name=scopes]").count() == 4
     assert page.locator("input[name=scopes]:checked").count() == 1
     assert page.get_by_label(SCOPE_LABEL).is_checked()
-    assert PROCEDURE in page.get_by_label("Démarche(s) concernée(s)").input_value()
+    assert PROCEDURE in page.get_by_label("Démarches concernées").input_value()
     assert page.get_by_label("Responsable métier : adresse électronique").input_value() == (
         APPLICANT
     )
@@ -296,7 +303,7 @@ def test_the_whole_journey_from_a_procedure_to_a_call_on_the_dashboard(
     assert "La demande est soumise aux instructeurs." in main
     assert state_badge(page) == "soumise"
     assert "Demande à compléter" not in main
-    assert f"Mise en production prévue {go_live:%d/%m/%Y}" in main
+    assert f"Mise en production prévue {date_fr(go_live)}" in main
     journey.picture(
         "05-demande-soumise.png",
         end=page.get_by_role("table", name="Changements d'état de la demande"),
@@ -406,13 +413,17 @@ def test_the_whole_journey_from_a_procedure_to_a_call_on_the_dashboard(
 
     # 7. The dashboard shows that call.
     main = journey.menu("Tableau de bord")
-    assert "1 appel, dont 0 en erreur" in main
-    usage = page.get_by_role("table", name="Appels et erreurs par donnée, 30 derniers jours")
-    assert usage.get_by_role("row").nth(1).get_by_role("cell").all_inner_texts() == [
-        DATASET_TITLE,
+    assert "1 appel, dont 0 défaillance" in main
+    usage = page.get_by_role(
+        "table", name="Appels de mes organisations par donnée et par issue, 30 derniers jours"
+    )
+    called = usage.get_by_role("row").filter(has_text=DATASET_TITLE)
+    assert [" ".join(cell.split()) for cell in called.get_by_role("cell").all_inner_texts()] == [
         "1",
-        "0",
-        "0 %",
+        "100 % 1 appel réussi sur 1 appel",
+        "0 % 0 refus sur 1 appel",
+        "0 % 0 défaillance fournisseur sur 1 appel",
+        "0 % 0 défaillance de la passerelle sur 1 appel",
     ]
     habilitations = page.get_by_role("table", name="Habilitations de mes organisations")
     granted_row = habilitations.get_by_role("row").filter(has_text=DATASET_TITLE)
@@ -420,12 +431,14 @@ def test_the_whole_journey_from_a_procedure_to_a_call_on_the_dashboard(
     credentials = page.get_by_role("table", name="Jetons de mes habilitations")
     shown = credentials.get_by_role("row").filter(has_text="Bac à sable")
     assert shown.get_by_role("link", name=re.compile("Afficher le jeton")).count() == 0
-    per_day_summary = page.get_by_text("Appels et erreurs jour par jour")
+    per_day_summary = page.get_by_text("Appels jour par jour, par issue")
     journey.picture("09-tableau-de-bord.png", end=per_day_summary)
     journey.click(per_day_summary)
-    per_day = page.get_by_role("table", name="Appels de mes organisations par jour")
-    today = per_day.get_by_role("row").filter(has_text=f"{timezone.localdate():%d/%m/%Y}")
-    assert today.get_by_role("cell").all_inner_texts()[1:] == ["1", "0"]
+    per_day = page.get_by_role("table", name="Appels de mes organisations par jour et par issue")
+    with translation.override("fr"):
+        today_label = date_format(timezone.localdate(), "j F Y")
+    today = per_day.get_by_role("row").filter(has_text=today_label)
+    assert today.get_by_role("cell").all_inner_texts() == ["1", "1", "0", "0", "0"]
 
     assert all(secret not in every_text_of(message) for message in mail.outbox)
     assert len(mail.outbox) == 3

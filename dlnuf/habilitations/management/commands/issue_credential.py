@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from dlnuf.catalogue.models import Dataset
+from dlnuf.french import date_fr
 from dlnuf.habilitations.models import Environment
 from dlnuf.habilitations.services import credential_issue, habilitation_grant
 from dlnuf.organisations.models import Organisation
@@ -103,7 +104,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"Jeton {environment_label} n° {credential.pk} (préfixe {credential.prefix}), valable "
-            f"jusqu'au {timezone.localtime(credential.expires_at):%d/%m/%Y %H:%M}. Il ne sera plus "
+            f"jusqu'au {date_fr(credential.expires_at, with_time=True)}. Il ne sera plus "
             "jamais affiché : conservez-le maintenant. Jeton :"
         )
         self.stdout.write(issued.secret)

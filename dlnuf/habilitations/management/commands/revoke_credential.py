@@ -3,8 +3,8 @@
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
 
+from dlnuf.french import date_fr
 from dlnuf.habilitations.models import Credential
 from dlnuf.habilitations.services import credential_hash, credential_revoke
 
@@ -36,7 +36,7 @@ class Command(BaseCommand):
         if credential.revoked_at is not None:
             self.stdout.write(
                 f"Le jeton {credential.prefix}… était déjà révoqué depuis le "
-                f"{timezone.localtime(credential.revoked_at):%d/%m/%Y %H:%M}."
+                f"{date_fr(credential.revoked_at, with_time=True)}."
             )
             return
         credential_revoke(credential=credential)

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from dlnuf.french import plural
 from dlnuf.journal.verification import verify_journal
 
 
@@ -47,7 +48,15 @@ class Command(BaseCommand):
         for problem in report.problems:
             self.stderr.write(problem.message)
         if report.problems_not_described:
-            untold = _number(report.problems_not_described)
-            self.stderr.write(f"… et {untold} autre(s) anomalie(s) non détaillée(s).")
+            self.stderr.write(
+                "… et "
+                + plural(
+                    report.problems_not_described,
+                    "autre anomalie non détaillée.",
+                    "autres anomalies non détaillées.",
+                )
+            )
         total = len(report.problems) + report.problems_not_described
-        raise CommandError(f"Journal altéré : {_number(total)} anomalie(s) détectée(s).")
+        raise CommandError(
+            f"Journal altéré : {plural(total, 'anomalie détectée', 'anomalies détectées')}."
+        )

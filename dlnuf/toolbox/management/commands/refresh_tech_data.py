@@ -5,6 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from dlnuf.french import plural
 from dlnuf.toolbox.tech_review.catalogues import data_dir, load_catalogues
 from dlnuf.toolbox.tech_review.refresh import (
     EOL_BASE_URL,
@@ -64,4 +65,7 @@ class Command(BaseCommand):
         for name, reason in outcome.failed.items():
             self.stderr.write(f"{name} : inchangé — {reason}")
         if outcome.failed:
-            raise CommandError(f"{len(outcome.failed)} source(s) non mise(s) à jour.")
+            failed = len(outcome.failed)
+            raise CommandError(
+                plural(failed, "source non mise à jour.", "sources non mises à jour.")
+            )
