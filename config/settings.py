@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "dlnuf.procedures",
     "dlnuf.support",
     "dlnuf.toolbox",
+    "dlnuf.outbox",
     "django_tasks",
     "django_tasks_db",
     "dlnuf.api",
@@ -188,9 +189,22 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- E-mail: console in development, SMTP by configuration ---------------------------------------
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Every e-mail is stored in the outbox with what it announces, then delivered by the worker with
+# the transport below (console by default, SMTP as soon as EMAIL_HOST is set).
+EMAIL_BACKEND = "dlnuf.outbox.backend.OutboxBackend"
+DLNUF_EMAIL_DELIVERY_BACKEND = env.str(
+    "DLNUF_EMAIL_DELIVERY_BACKEND", default="django.core.mail.backends.console.EmailBackend"
+)
 if env.str("EMAIL_HOST", default=""):
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    DLNUF_EMAIL_DELIVERY_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+# Retries: 1 min after the first failure, doubling, at most an hour apart; after the last attempt
+# the e-mail is flagged « en échec définitif » for the administrators.
+DLNUF_EMAIL_MAX_ATTEMPTS = env.int("DLNUF_EMAIL_MAX_ATTEMPTS", default=10)
+DLNUF_EMAIL_FIRST_RETRY_SECONDS = env.int("DLNUF_EMAIL_FIRST_RETRY_SECONDS", default=60)
+DLNUF_EMAIL_MAX_RETRY_SECONDS = env.int("DLNUF_EMAIL_MAX_RETRY_SECONDS", default=3600)
+# A claimed e-mail whose worker stopped before recording the outcome is sent again after this.
+DLNUF_EMAIL_SENDING_LEASE_SECONDS = env.int("DLNUF_EMAIL_SENDING_LEASE_SECONDS", default=600)
+DLNUF_EMAIL_MESSAGE_ID_DOMAIN = env.str("DLNUF_EMAIL_MESSAGE_ID_DOMAIN", default="dlnuf.local")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
@@ -214,9 +228,13 @@ DLNUF_SUPPORT_IMAP_FOLDER = env.str("DLNUF_SUPPORT_IMAP_FOLDER", default="INBOX"
 DLNUF_SUPPORT_FORM_SUBMISSIONS_PER_HOUR = env.int(
     "DLNUF_SUPPORT_FORM_SUBMISSIONS_PER_HOUR", default=10
 )
-# Experience sharing: "minilm" (the offline embedding model, with lexical scoring blended in) or
-# "lexical" (TF-IDF only, for machines where the model cannot load).
-DLNUF_SIMILARITY_MODEL = env.str("DLNUF_SIMILARITY_MODEL", default="minilm")
+# E-mails of follow links one address may be sent in an hour (« retrouver mon lien de suivi »).
+DLNUF_SUPPORT_FOLLOW_LINK_EMAILS_PER_HOUR = env.int(
+    "DLNUF_SUPPORT_FOLLOW_LINK_EMAILS_PER_HOUR", default=3
+)
+# Experience sharing: "e5" (the offline multilingual embedding model ranks; words give reasons) or
+# "lexical" (word matching only, for machines where the model cannot load).
+DLNUF_SIMILARITY_MODEL = env.str("DLNUF_SIMILARITY_MODEL", default="e5")
 
 # --- The experts' toolbox ------------------------------------------------------------------------
 # Background runs (code quality, accessibility, technology review) go through django-tasks; the

@@ -14,7 +14,8 @@ os.environ.setdefault("DLNUF_JOURNAL_SUBJECT_SECRET", "22" * 32)
 from config.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+EMAIL_BACKEND = "dlnuf.outbox.backend.OutboxBackend"
+DLNUF_EMAIL_DELIVERY_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Tests write the journal synchronously unless they exercise the batching writer on purpose.
 DLNUF_JOURNAL_BATCHING = False
 # Toolbox runs happen during the request that starts them.

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -15,6 +16,13 @@ def _clear_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _outbox_email_backend(settings: Any) -> None:
+    # Django's test environment replaces EMAIL_BACKEND with its in-memory one; the product's
+    # e-mails go through the outbox, whose delivery backend is the in-memory one in tests.
+    settings.EMAIL_BACKEND = "dlnuf.outbox.backend.OutboxBackend"
 
 
 @pytest.fixture

@@ -1,12 +1,12 @@
 """E-mails about requests and habilitations, in French, plain text and simple HTML.
 
-They are sent after the transaction that caused them commits (``transaction.on_commit``), so a
-rolled-back transition sends nothing, and a failing mail server never undoes a decision: the
-failure is logged and the request's page still shows everything. No e-mail ever carries a
-credential secret; they link to the portal instead.
+They are stored in the outbox inside the transaction that caused them (``dlnuf.outbox``) and
+delivered by the worker once it commits, with retries: a rolled-back transition sends nothing, a
+committed one is announced even if the mail server is down for a while, and a failing mail server
+never undoes a decision. No e-mail ever carries a credential secret; they link to the portal
+instead.
 """
 
-import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -28,7 +27,6 @@ from dlnuf.habilitations.models import (
 from dlnuf.organisations.models import Membership, Role, User
 from dlnuf.organisations.perms import is_applicant_for
 
-logger = logging.getLogger(__name__)
 _muted: ContextVar[bool] = ContextVar("dlnuf_habilitation_emails_muted", default=False)
 
 
@@ -43,9 +41,10 @@ def notifications_muted() -> Iterator[None]:
 
 
 def notify_on_commit(callback: Callable[[], None]) -> None:
-    """Send once the current transaction commits, unless notifications are muted."""
+    """Store the e-mails in the current transaction's outbox (they leave once it commits), unless
+    notifications are muted."""
     if not _muted.get():
-        transaction.on_commit(callback)
+        callback()
 
 
 @dataclass(frozen=True)
@@ -266,7 +265,7 @@ def _habilitation_facts(habilitation: Habilitation) -> list[tuple[str, str]]:
 
 
 def send_notice(notice: Notice) -> int:
-    """Send one notice; raises when the mail server refuses it."""
+    """Put one notice in the outbox; raises when it cannot be stored."""
     if not notice.recipients:
         return 0
     context = {"notice": notice, "site_url": settings.DLNUF_SITE_URL}
@@ -282,14 +281,9 @@ def send_notice(notice: Notice) -> int:
     return mail.send()
 
 
-def _send_logged(build: Callable[[], Iterable[Notice]], what: str) -> None:
-    try:
-        for notice in build():
-            send_notice(notice)
-    except Exception:
-        # The decision is committed and the portal shows it; a mail server failure only gets
-        # logged (never with the content of the e-mail).
-        logger.exception("E-mail not sent: %s", what)
+def _send_all(build: Callable[[], Iterable[Notice]]) -> None:
+    for notice in build():
+        send_notice(notice)
 
 
 def notify_transition(*, transition_id: int) -> None:
@@ -299,7 +293,7 @@ def notify_transition(*, transition_id: int) -> None:
         ).get(pk=transition_id)
         return transition_notices(row)
 
-    _send_logged(build, f"transition {transition_id}")
+    _send_all(build)
 
 
 def notify_message(*, message_id: int) -> None:
@@ -309,7 +303,7 @@ def notify_message(*, message_id: int) -> None:
         ).get(pk=message_id)
         return [message_notice(message)]
 
-    _send_logged(build, f"message {message_id}")
+    _send_all(build)
 
 
 def notify_habilitation_event(*, habilitation_id: int, event: str) -> None:
@@ -319,7 +313,7 @@ def notify_habilitation_event(*, habilitation_id: int, event: str) -> None:
         )
         return [habilitation_notice(habilitation, event)]
 
-    _send_logged(build, f"{event} {habilitation_id}")
+    _send_all(build)
 
 
 def user_label(user: User) -> str:

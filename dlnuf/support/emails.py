@@ -1,16 +1,16 @@
 """E-mails of the guichet to requesters: acknowledgement, replies, redirection, satisfaction.
 
-Each goes out after the commit of what it announces, in plain text with a simple HTML
+Each is stored in the outbox in the transaction of what it announces (``dlnuf.outbox``) and
+delivered with retries once that commits, in plain text with a simple HTML
 alternative. Every message carries its own Message-ID and names the thread's first message in
 In-Reply-To and References, so that the requester's answer comes back to the same request; the
 subject carries the request's reference for mail clients that drop those headers. Replies are
 sent from, and answered to, the guichet's address. Messages written by no one (the
 acknowledgement, the satisfaction request) say so in Auto-Submitted (RFC 3834), so that
-well-behaved auto-responders do not answer them. A mail server failure is logged; the message
-stays in the request's history.
+well-behaved auto-responders do not answer them. A mail server failure delays the e-mail, it
+never loses it; the message also stays in the request's history.
 """
 
-import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -19,7 +19,6 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, make_msgid
-from django.db import transaction
 from django.template.defaultfilters import linebreaks_filter
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -35,7 +34,6 @@ from dlnuf.support.models import (
 )
 from dlnuf.support.tokens import follow_token
 
-logger = logging.getLogger(__name__)
 _muted: ContextVar[bool] = ContextVar("dlnuf_support_emails_muted", default=False)
 
 SIGNATURE = "Le guichet « Dites-le-nous une fois »"
@@ -52,8 +50,9 @@ def notifications_muted() -> Iterator[None]:
 
 
 def notify_on_commit(callback: Callable[[], None]) -> None:
+    """Store the e-mail in the current transaction's outbox (it leaves once that commits)."""
     if not _muted.get():
-        transaction.on_commit(callback)
+        callback()
 
 
 def new_message_id() -> str:
@@ -148,10 +147,7 @@ def _send(
         headers=headers,
     )
     mail.attach_alternative(content.html(full_subject), "text/html")
-    try:
-        mail.send()
-    except Exception:
-        logger.exception("Support e-mail not sent for request %s", request.pk)
+    mail.send()
 
 
 def send_acknowledgement(*, request_id: int) -> None:

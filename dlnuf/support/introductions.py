@@ -13,7 +13,6 @@ the same id, has another time, and the links of the former one no longer open an
 is inside the signature, so one side's link can never answer for the other.
 """
 
-import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,6 +28,7 @@ from django.utils.text import Truncator
 
 from dlnuf.organisations.models import User
 from dlnuf.support import emails
+from dlnuf.support.knowledge import Outcome, knowledge_outcome
 from dlnuf.support.models import (
     Introduction,
     IntroductionState,
@@ -40,8 +40,7 @@ from dlnuf.support.models import (
 )
 from dlnuf.support.perms import can_work_on_support
 from dlnuf.support.services import ActionForbidden, TransitionRefused
-
-logger = logging.getLogger(__name__)
+from dlnuf.support.similarity import entry_owner, request_owner
 
 SALT = "dlnuf.support.introduction"
 LINK_VALIDITY = timedelta(days=90)
@@ -130,6 +129,39 @@ def other_side(introduction: Introduction, side: Side) -> OtherSide:
     )
 
 
+@dataclass(frozen=True)
+class Wording:
+    """How each side is told what the case behind an introduction teaches, truthfully: only a
+    closed mission with a written solution « a résolu » anything; a procedure was diagnosed."""
+
+    requester_opening: str  # to the requester, about the other administration
+    requester_heading: str  # the page's heading over the other administration
+    peer_opening: str  # to the case's administration, about its own case
+
+
+def wording(introduction: Introduction) -> Wording:
+    title = introduction.knowledge.title
+    outcome = knowledge_outcome(introduction.knowledge)
+    if outcome == Outcome.RESOLVED:
+        return Wording(
+            "une administration qui a rencontré un problème proche du vôtre et l'a résolu",
+            "L'administration qui a résolu ce problème",
+            f"un problème proche de celui que vous avez résolu (« {title} »)",
+        )
+    if outcome == Outcome.DIAGNOSED:
+        return Wording(
+            "une administration qui a diagnostiqué une démarche proche de votre besoin : des "
+            "données de l'État peuvent y remplacer des pièces demandées aux usagers",
+            "L'administration qui a diagnostiqué cette démarche",
+            f"un besoin proche de la démarche que vous avez diagnostiquée (« {title} »)",
+        )
+    return Wording(
+        "une administration qui a rencontré un problème proche du vôtre",
+        "L'administration qui a rencontré ce problème",
+        f"un problème proche de celui que vous avez rencontré (« {title} »)",
+    )
+
+
 def answered_at(introduction: Introduction, side: Side) -> datetime | None:
     if side == Side.REQUESTER:
         return introduction.requester_agreed_at
@@ -164,6 +196,11 @@ def introduction_propose(
         )
     if knowledge.mission is not None and knowledge.mission.request_id == request.pk:
         raise TransitionRefused("Ce cas est celui de la demande elle-même.")
+    if entry_owner(knowledge).same_as(request_owner(request)):
+        raise TransitionRefused(
+            "Ce cas vient de l'administration qui fait la demande : proposez une autre "
+            "administration."
+        )
     if not knowledge.contact_email:
         raise TransitionRefused(
             "Personne n'est connu pour ce cas : la mise en relation n'est pas possible."
@@ -243,10 +280,12 @@ def introduction_consent(*, introduction: Introduction, side: Side, agreed: bool
             introduction.request,
             f"Mise en relation avec {name} acceptée par les deux parties : coordonnées envoyées.",
         )
-        emails.notify_on_commit(lambda: send_contacts(introduction_id=introduction.pk))
     else:
         _note(introduction.request, f"Mise en relation avec {name} : {SIDE_LABELS[side]} accepte.")
     introduction.save(update_fields=["state", "requester_agreed_at", "peer_agreed_at"])
+    # The e-mails are built from the saved state, in this transaction.
+    if introduction.state == IntroductionState.ACCEPTED:
+        emails.notify_on_commit(lambda: send_contacts(introduction_id=introduction.pk))
     return introduction
 
 
@@ -261,10 +300,7 @@ def _send(to: str, subject: str, body: str, introduction: Introduction) -> None:
         to=[to],
         reply_to=[settings.DLNUF_SUPPORT_ADDRESS],
     )
-    try:
-        mail.send()
-    except Exception:
-        logger.exception("Introduction e-mail not sent for introduction %s", introduction.pk)
+    mail.send()
 
 
 def _load(introduction_id: int) -> Introduction:
@@ -281,6 +317,7 @@ def send_proposal(*, introduction_id: int) -> None:
         "Aucune coordonnée n'est transmise tant que les deux parties n'ont pas accepté. Ce lien "
         "est personnel : ne le transmettez pas.\n\nLe guichet Dites-le-nous une fois"
     )
+    words = wording(introduction)
     for side, to in (
         (Side.REQUESTER, introduction.request.requester_email),
         (Side.PEER, introduction.knowledge.contact_email),
@@ -288,14 +325,12 @@ def send_proposal(*, introduction_id: int) -> None:
         other = other_side(introduction, side)
         if side == Side.REQUESTER:
             opening = (
-                "Pour votre demande au guichet, nos experts ont repéré une administration qui a "
-                "rencontré un problème proche du vôtre et l'a résolu."
+                f"Pour votre demande au guichet, nos experts ont repéré {words.requester_opening}."
             )
         else:
             opening = (
-                "Une administration s'adresse au guichet pour un problème proche de celui que "
-                f"vous avez résolu (« {introduction.knowledge.title} »). Votre expérience "
-                "l'aiderait."
+                f"Une administration s'adresse au guichet pour {words.peer_opening}. Votre "
+                "expérience l'aiderait."
             )
         body = (
             f"Bonjour,\n\n{opening}\n\n"

@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
 from dlnuf.organisations.perms import AnyUser, organisations_of, sees_everything
+from dlnuf.outbox.perms import can_read_outbox
 from dlnuf.support.perms import can_work_on_support
 
 
@@ -103,6 +104,12 @@ NAVIGATION = (
         "Guichet",
         "Demandes reçues, missions, expériences, irritants et pilotage du guichet.",
         shown_to=can_work_on_support,
+    ),
+    NavigationEntry(
+        "www:outbox",
+        "Courriels",
+        "Les courriels envoyés par le guichet, leurs essais et leurs échecs.",
+        shown_to=can_read_outbox,
     ),
 )
 

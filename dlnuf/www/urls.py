@@ -26,4 +26,6 @@ urlpatterns = [
     path("boite-a-outils/qualite-du-code/", include("dlnuf.www.code_quality_views.urls")),
     path("boite-a-outils/accessibilite/", include("dlnuf.www.accessibility_views.urls")),
     path("boite-a-outils/technologies/", include("dlnuf.www.tech_review_views.urls")),
+    # Administration: the e-mails the guichet sends.
+    path("administration/courriels/", include("dlnuf.www.outbox_views.urls")),
 ]

@@ -10,6 +10,7 @@ from django.core.management import call_command
 
 from dlnuf.habilitations import services
 from dlnuf.habilitations.models import Environment, RequestState
+from dlnuf.outbox.models import EmailStatus, OutgoingEmail
 from tests.habilitations.factories import instructor
 from tests.habilitations.smtp import Mailbox, free_port, smtp_server
 from tests.habilitations.workflow import cast, perform
@@ -26,7 +27,7 @@ def _site_url(settings: Any) -> None:
 @pytest.fixture
 def smtp(settings: Any) -> Iterator[Mailbox]:
     with smtp_server() as (mailbox, port):
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.DLNUF_EMAIL_DELIVERY_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
         settings.EMAIL_HOST = "127.0.0.1"
         settings.EMAIL_PORT = port
         settings.EMAIL_USE_TLS = False
@@ -167,7 +168,7 @@ def test_a_failing_mail_server_never_undoes_a_decision(
 ) -> None:
     people = cast()
     item = people.submitted()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.DLNUF_EMAIL_DELIVERY_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = free_port()
     settings.EMAIL_TIMEOUT = 2
@@ -180,7 +181,12 @@ def test_a_failing_mail_server_never_undoes_a_decision(
     item.refresh_from_db()
     assert item.state == RequestState.REFUSED
     assert item.transitions.last().action == "refuse"
-    assert "E-mail not sent: transition" in caplog.text
+    # The e-mail waits in the outbox for the next attempt instead of being lost.
+    waiting = OutgoingEmail.objects.get(subject__contains="refusée")
+    assert waiting.status == EmailStatus.PENDING
+    assert waiting.attempts == 1
+    assert "ConnectionRefusedError" in waiting.last_error
+    assert f"E-mail {waiting.pk} not sent (attempt 1)" in caplog.text
 
 
 def test_a_rolled_back_transition_sends_nothing(
@@ -233,7 +239,9 @@ def test_transition_e_mails_reach_a_real_smtp_server(
     assert smtp.received[2].envelope_from == "ne-pas-repondre@dlnuf.local"
 
 
-def test_expiry_reminders_reach_a_real_smtp_server_once_per_threshold(smtp: Mailbox) -> None:
+def test_expiry_reminders_reach_a_real_smtp_server_once_per_threshold(
+    smtp: Mailbox, django_capture_on_commit_callbacks: Any
+) -> None:
     from datetime import timedelta
 
     from django.utils import timezone
@@ -245,8 +253,9 @@ def test_expiry_reminders_reach_a_real_smtp_server_once_per_threshold(smtp: Mail
         expires_at=timezone.now() + timedelta(days=25)
     )
 
-    call_command("send_expiry_reminders")
-    call_command("send_expiry_reminders")
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_expiry_reminders")
+        call_command("send_expiry_reminders")
 
     (reminder,) = smtp.received
     assert str(reminder.message["Subject"]).strip() == (

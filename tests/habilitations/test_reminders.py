@@ -2,18 +2,27 @@
 
 from datetime import timedelta
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
+from django.test import TestCase
 from django.utils import timezone
 
+from dlnuf.habilitations import services
 from dlnuf.habilitations.models import ExpiryReminder, Habilitation
-from dlnuf.habilitations.services import expiry_reminders_send, habilitation_revoke
+from dlnuf.habilitations.services import habilitation_revoke
 from tests.exchange.factories import credential_for, person_dataset
 from tests.habilitations.workflow import cast
 
 pytestmark = pytest.mark.django_db
+
+
+def expiry_reminders_send(**kwargs: Any) -> int:
+    """Reminders are stored in the outbox and delivered once their transaction commits."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return services.expiry_reminders_send(**kwargs)
 
 
 def expiring(days: float, slug: str = "quotient-test") -> Habilitation:

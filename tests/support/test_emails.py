@@ -13,6 +13,7 @@ from django.utils import timezone
 from dlnuf.catalogue.services import catalogue_load
 from dlnuf.organisations.demo import load_demo
 from dlnuf.organisations.models import User
+from dlnuf.outbox.models import EmailStatus, OutgoingEmail
 from dlnuf.support import emails
 from dlnuf.support.attachments import IncomingFile
 from dlnuf.support.models import Channel, Priority, SupportRequest
@@ -100,7 +101,9 @@ def test_the_acknowledgement_of_the_form_starts_the_thread(
     assert f'href="{link}"' in html
 
 
-def test_the_acknowledgement_of_an_e_mail_answers_it() -> None:
+def test_the_acknowledgement_of_an_e_mail_answers_it(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
     request = SupportRequest.objects.create(
         channel=Channel.EMAIL,
         requester_email="agent@mairie.fr",
@@ -109,7 +112,8 @@ def test_the_acknowledgement_of_an_e_mail_answers_it() -> None:
         thread_message_id="<entrant@mairie.fr>",
     )
 
-    emails.send_acknowledgement(request_id=request.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        emails.send_acknowledgement(request_id=request.pk)
 
     (sent,) = mail.outbox
     assert sent.extra_headers["In-Reply-To"] == "<entrant@mairie.fr>"
@@ -212,17 +216,20 @@ def test_nothing_leaves_before_the_commit_or_when_muted(
     assert mail.outbox == []
 
 
-def test_a_mail_server_failure_is_logged_not_raised(
+def test_a_mail_server_failure_keeps_the_e_mail_for_a_retry(
     settings: Any, caplog: pytest.LogCaptureFixture, django_capture_on_commit_callbacks: Any
 ) -> None:
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.DLNUF_EMAIL_DELIVERY_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = 9  # discard: nothing listens
     settings.EMAIL_TIMEOUT = 2
 
     request = create(django_capture_on_commit_callbacks)
 
-    assert "Support e-mail not sent for request" in caplog.text
+    waiting = OutgoingEmail.objects.get(to=[request.requester_email])
+    assert waiting.status == EmailStatus.PENDING
+    assert waiting.attempts == 1
+    assert f"E-mail {waiting.pk} not sent (attempt 1)" in caplog.text
     assert SupportRequest.objects.filter(pk=request.pk).exists()
 
 

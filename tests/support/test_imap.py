@@ -205,7 +205,7 @@ def test_the_command_reads_its_settings_and_prints_a_summary(
 
     call_command("fetch_support_mail", "--once", stdout=stdout)
 
-    assert "Relève terminée : 1 reçu(s) ; 1 nouvelles demandes ; 0 réponses" in stdout.getvalue()
+    assert "Relève terminée : 1 reçu ; 1 nouvelle demande ; 0 réponse" in stdout.getvalue()
     assert SupportRequest.objects.get().subject == "Par la commande"
 
     settings.DLNUF_SUPPORT_IMAP_PASSWORD = "mauvais"
@@ -238,7 +238,7 @@ def test_polling_goes_on_after_a_server_error_until_interrupted(
 
     assert rounds == [60, 60]
     assert "Connexion refusée" in stderr.getvalue()
-    assert "1 nouvelles demandes" in stdout.getvalue()
+    assert "1 nouvelle demande ;" in stdout.getvalue()
     assert "Relève arrêtée." in stdout.getvalue()
     assert SupportRequest.objects.count() == 1
 
@@ -250,7 +250,7 @@ def test_the_acknowledgement_leaves_over_smtp_and_the_answer_returns_to_its_requ
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     with smtp_server() as (smtp, port):
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.DLNUF_EMAIL_DELIVERY_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
         settings.EMAIL_HOST = "127.0.0.1"
         settings.EMAIL_PORT = port
         settings.EMAIL_USE_TLS = False

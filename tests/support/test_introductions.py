@@ -228,3 +228,56 @@ def test_links_of_an_earlier_proposal_stop_working(
     )
 
     assert introduction_from_token(token) is None
+
+
+# --- Truthful wording, other administrations only ------------------------------------------------
+
+
+def test_a_diagnosed_procedure_is_said_diagnosed_and_a_solved_case_resolved(
+    request_: SupportRequest, entry: KnowledgeEntry, django_capture_on_commit_callbacks: Any
+) -> None:
+    diagnosed = KnowledgeEntry.objects.create(
+        source=KnowledgeSource.DIAGNOSTIC,
+        organisation_name="Ville de Lyon",
+        contact_email="d.leroy@lyon.fr",
+        title="Inscription à la cantine",
+        problem="La démarche demande aux usagers : « Avis d'imposition ».",
+        solution="Les données « Quotient familial CAF et MSA » remplacent « Avis d'imposition ».",
+    )
+
+    _propose(request_, diagnosed, django_capture_on_commit_callbacks)
+    to_requester, to_peer = mail.outbox
+    assert "une administration qui a diagnostiqué une démarche proche" in to_requester.body
+    assert "la démarche que vous avez diagnostiquée (« Inscription à la cantine »)" in to_peer.body
+    for message in (to_requester, to_peer):
+        assert "résolu" not in message.body
+
+    mail.outbox.clear()
+    _propose(request_, entry, django_capture_on_commit_callbacks)
+    to_requester, to_peer = mail.outbox
+    assert "rencontré un problème proche du vôtre et l'a résolu" in to_requester.body
+    assert "celui que vous avez résolu (« Tarif de la cantine" in to_peer.body
+
+
+def test_a_closed_mission_without_a_solution_is_not_said_resolved(
+    request_: SupportRequest, entry: KnowledgeEntry, django_capture_on_commit_callbacks: Any
+) -> None:
+    KnowledgeEntry.objects.filter(pk=entry.pk).update(solution="")
+    entry.refresh_from_db()
+
+    _propose(request_, entry, django_capture_on_commit_callbacks)
+
+    to_requester, _ = mail.outbox
+    assert "une administration qui a rencontré un problème proche du vôtre." in to_requester.body
+    assert "résolu" not in _all_mail()
+
+
+def test_no_introduction_with_the_requesters_own_administration(
+    entry: KnowledgeEntry, django_capture_on_commit_callbacks: Any
+) -> None:
+    own = SupportRequestFactory(organisation_name="Ville de Montval", subject="Cantine")
+
+    with pytest.raises(TransitionRefused, match="vient de l'administration qui fait la demande"):
+        _propose(own, entry, django_capture_on_commit_callbacks)
+    assert not Introduction.objects.exists()
+    assert mail.outbox == []

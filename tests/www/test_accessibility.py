@@ -23,7 +23,7 @@ def test_public_pages_pass_axe(page: Any, live_server: Any) -> None:
     catalogue_load()
     report = crawl(page, live_server.url, ["/", "/connexion/"], per_route=2)
     assert live_server.url + "/" in report.visited
-    assert {"www:catalogue", "www:dataset_detail", "www:login"} <= {
+    assert {"www:catalogue", "www:dataset_detail", "www:login", "www:support_follow_link"} <= {
         route_name(url) for url in report.visited
     }
     assert not report.failures(), report.failures()
@@ -65,6 +65,8 @@ def test_every_page_a_role_can_reach_passes_axe(
         assert desk_routes <= routes, desk_routes - routes
     else:
         assert not desk_routes & routes, desk_routes & routes
+    # Only administrators reach the outbox of e-mails.
+    assert ("www:outbox" in routes) is (email == "admin@demo.dlnuf.fr"), routes
     # Everyone signed in reaches the toolbox's forms, and the reports they may read.
     toolbox_forms = {f"www:{tool}_new" for tool in TOOLS}
     assert {"www:toolbox", *toolbox_forms} <= routes, toolbox_forms - routes

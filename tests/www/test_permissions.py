@@ -76,6 +76,8 @@ PUBLIC = {
     "www:support_new": "formulaire public de demande d'accompagnement, sans compte",
     "www:support_sent": "confirmation de l'envoi, trouvée par la session de qui vient d'envoyer",
     "www:support_follow": "suivi d'une demande par le lien signé envoyé au demandeur",
+    "www:support_follow_link": "retrouver son lien de suivi : même réponse pour toute adresse",
+    "www:support_follow_link_sent": "confirmation identique pour toute adresse, sans rien révéler",
     "www:support_follow_attachment": "pièce jointe du fil de la demande, par le même lien signé",
     "www:introduction_consent": "accord à une mise en relation, par le lien signé de chaque partie",
     "api-v1:openapi-json": "description OpenAPI de l'API d'échange",
@@ -460,6 +462,8 @@ MATRIX: dict[str, Rule] = {
     "www:account": Rule(_everyone(200)),
     "www:password_change": Rule(_everyone(200)),
     "www:user_list": Rule(_administrators_only),
+    "www:outbox": Rule(_administrators_only),
+    "www:outbox_resend": Rule(_everyone(405), cases=lambda world: [Case({"pk": UNKNOWN_PK})]),
     "www:user_roles": Rule(
         _administrators_only,
         cases=lambda world: [Case({"pk": user.pk}, user) for user in world.users.values()],
@@ -519,6 +523,7 @@ MATRIX: dict[str, Rule] = {
     "www:procedure_diagnose": _post_only(_procedures),
     "www:diagnostic_detail": Rule(_procedure_page, cases=_diagnostics),
     "www:procedure_requests_new": _post_only(_diagnostics),
+    "www:procedure_coverage_edit": _post_only(_diagnostics),
     # Dashboard: credentials and usage.
     "www:dashboard": Rule(_everyone(200)),
     "www:credential_reveal": Rule(
@@ -538,6 +543,8 @@ MATRIX: dict[str, Rule] = {
     "www:support_new": Rule(_everyone(200), public=True),
     # Only the browser that has just sent a request sees its confirmation.
     "www:support_sent": Rule(_everyone(302), public=True),
+    "www:support_follow_link": Rule(_everyone(200), public=True),
+    "www:support_follow_link_sent": Rule(_everyone(200), public=True),
     "www:support_follow": Rule(
         _found,
         cases=lambda world: [

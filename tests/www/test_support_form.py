@@ -228,7 +228,9 @@ def test_a_filled_honeypot_is_refused_and_the_person_told_what_to_do(
     response = post(client, form_data(**{HONEYPOT_FIELD: "https://promo.example"}))
 
     html = response.content.decode()
-    assert "Videz-le puis envoyez de nouveau le formulaire" in html
+    assert "Il a été vidé et votre saisie est conservée" in html
+    # A person whose browser filled the field is not called a robot.
+    assert "robot" not in html.split("<main", 1)[1]
     # Shown again empty, so a person whose browser filled it can send at once.
     assert "https://promo.example" not in html
     assert_nothing_written(media_root)

@@ -16,6 +16,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.files.uploadedfile import UploadedFile
 
 from dlnuf.organisations.validators import validate_siret
+from dlnuf.support.affiliation import affiliation_choices
 from dlnuf.support.attachments import (
     ACCEPTED_LABEL,
     MAX_ATTACHMENT_BYTES,
@@ -124,10 +125,11 @@ class SupportRequestForm(PortalForm):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
     ministry = forms.ChoiceField(
-        label="Ministère de rattachement",
-        choices=[("", "Choisir (facultatif)"), *Ministry.choices],
+        label="Ministère de rattachement ou type d'organisme",
+        choices=[("", "Choisir"), *affiliation_choices()],
         required=False,
-        help_text="Pour une collectivité ou un opérateur, choisissez la catégorie correspondante.",
+        help_text="Une collectivité, un organisme de sécurité sociale ou un opérateur n'a pas "
+        "de ministère : choisissez alors son type.",
     )
     requester_name = forms.CharField(
         label="Vos prénom et nom",
@@ -163,7 +165,8 @@ class SupportRequestForm(PortalForm):
     )
     context = forms.CharField(
         label="Contexte",
-        help_text="Le projet ou la démarche concernée, où vous en êtes.",
+        help_text="Le projet ou la démarche concernée, où vous en êtes. Le contexte ou le besoin "
+        "suffit.",
         max_length=MAX_TEXT_CHARS,
         required=False,
         widget=forms.Textarea(attrs={"rows": 5}),
@@ -239,8 +242,10 @@ class SupportRequestForm(PortalForm):
         contact = settings.DLNUF_SUPPORT_ADDRESS
         if str(self.data.get(HONEYPOT_FIELD, "")).strip():
             raise forms.ValidationError(
-                "Votre demande n'a pas été envoyée : le champ « Laisser ce champ vide » a été "
-                "rempli, ce que font les robots. Videz-le puis envoyez de nouveau le formulaire. "
+                "Votre demande n'est pas encore partie : le champ « Laisser ce champ vide », "
+                "prévu contre les envois automatiques, contenait du texte (certains "
+                "remplissages automatiques du navigateur le font). Il a été vidé et votre saisie "
+                "est conservée : envoyez de nouveau le formulaire. "
                 f"En cas de difficulté, écrivez au guichet : {contact}.",
                 code=SPAM,
             )
@@ -253,10 +258,14 @@ class SupportRequestForm(PortalForm):
                 code=SPAM,
             )
         if elapsed < MIN_FILL_SECONDS:
+            # Most often a person who types fast or pastes a prepared text: nothing is lost,
+            # and sending again settles it.
+            unit = "seconde" if MIN_FILL_SECONDS < 2 else "secondes"
             raise forms.ValidationError(
-                "Votre demande n'a pas été envoyée : le formulaire a été rempli en moins de "
-                f"{MIN_FILL_SECONDS} secondes, comme le font les robots. Relisez-le puis "
-                "envoyez-le de nouveau.",
+                "Votre demande n'est pas encore partie : le formulaire a été rempli en moins de "
+                f"{MIN_FILL_SECONDS} {unit}, et un envoi aussi rapide doit être confirmé. Votre "
+                "saisie est conservée ci-dessous : vérifiez-la, puis cliquez de nouveau sur "
+                "« Envoyer ma demande ».",
                 code=SPAM,
             )
 

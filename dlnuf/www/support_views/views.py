@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from dlnuf.support.affiliation import affiliation
 from dlnuf.support.emails import french_date
 from dlnuf.support.models import (
     Channel,
@@ -221,6 +222,7 @@ def support_follow(request: HttpRequest, token: str) -> HttpResponseBase:
             "title": f"Suivi de la demande {support_request.reference}",
             "breadcrumb_data": {"links": [], "current": f"Demande {support_request.reference}"},
             "support_request": support_request,
+            "affiliation": affiliation(support_request.ministry),
             "token": token,
             "initial_message": initial,
             "exchanges": exchanges,
