@@ -593,8 +593,8 @@ def report_tables(report: GuichetReport) -> dict[str, Table]:
         ),
         Table(
             "demandes-par-ministere",
-            "Demandes par ministère de rattachement et type d'aide",
-            ("Ministère", *kinds, "Type non précisé", "Total des demandes"),
+            "Demandes par rattachement (ministère ou type d'organisme) et type d'aide",
+            ("Rattachement", *kinds, "Type non précisé", "Total des demandes"),
             (
                 *(
                     _row(row.ministry, *row.per_kind, row.unspecified, row.total)

@@ -465,7 +465,7 @@ def test_tables_hold_the_figures(requests_q1, missions, irritants):
     ]
     ministries = tables["demandes-par-ministere"]
     assert ministries.headers == (
-        "Ministère",
+        "Rattachement",
         "Cadrage du projet",
         "Partage d'expérience",
         "Point de blocage",

@@ -242,7 +242,7 @@ def test_csv_file_for_french_spreadsheets(client, expert, quarter):
     assert b"\r\n" in response.content
     assert _rows(response) == [
         [
-            "Ministère",
+            "Rattachement",
             "Cadrage du projet",
             "Partage d'expérience",
             "Point de blocage",

@@ -95,8 +95,8 @@ def _sections(report: GuichetReport, tables: dict[str, Table]) -> list[Section]:
                 ),
                 _counted(
                     len(requests.by_ministry),
-                    "ministère de rattachement",
-                    "ministères de rattachement",
+                    "rattachement (ministère ou type d'organisme)",
+                    "rattachements (ministères ou types d'organisme)",
                 ),
             ),
             (
