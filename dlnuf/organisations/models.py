@@ -176,3 +176,151 @@ class RoleChange(AppendOnlyModel):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise RoleChangeForbidden("Le journal des rôles est en ajout seul : aucune suppression.")
+
+
+class InvitationState(models.TextChoices):
+    PENDING = "pending", "en attente"
+    ACCEPTED = "accepted", "acceptée"
+    WITHDRAWN = "withdrawn", "retirée"
+
+
+class Invitation(models.Model):
+    """A person invited to create their account with a role, through a single-use signed link.
+
+    Only the SHA-256 of the link's secret is kept: whoever reads the database cannot open it.
+    An invitation past ``expires_at`` stays pending in the table but can no longer be accepted.
+    """
+
+    email = models.EmailField("adresse électronique")
+    first_name = models.CharField("prénom", max_length=150)
+    last_name = models.CharField("nom", max_length=150)
+    role = models.CharField("rôle", max_length=20, choices=Role.choices)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="invitations", null=True, blank=True
+    )
+    provider = models.ForeignKey(
+        "catalogue.Provider",
+        on_delete=models.PROTECT,
+        related_name="invitations",
+        null=True,
+        blank=True,
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    state = models.CharField(
+        max_length=20, choices=InvitationState.choices, default=InvitationState.PENDING
+    )
+    invited_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="invitations_sent")
+    accepted_user = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="invitations_accepted", null=True, blank=True
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Invitation de {self.email} ({self.get_role_display()})"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def is_expired(self) -> bool:
+        return self.state == InvitationState.PENDING and self.expires_at <= timezone.now()
+
+
+class InvitationChange(AppendOnlyModel):
+    """One transition of an invitation (sent, accepted, withdrawn): who, when. Append-only."""
+
+    invitation = models.ForeignKey(Invitation, on_delete=models.PROTECT, related_name="changes")
+    from_state = models.CharField(max_length=20, choices=InvitationState.choices, blank=True)
+    to_state = models.CharField(max_length=20, choices=InvitationState.choices)
+    actor = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    occurred_at = models.DateTimeField(default=timezone.now)
+
+    append_only_name = "L'historique des invitations"
+
+    class Meta:
+        ordering = ["occurred_at", "pk"]
+
+
+class AccountRequestState(models.TextChoices):
+    PENDING = "pending", "à examiner"
+    ACCEPTED = "accepted", "acceptée"
+    REFUSED = "refused", "refusée"
+
+
+# Roles a person may ask for without an account: for their organisation, or for a provider.
+REQUESTABLE_ROLES = (Role.APPLICANT, Role.INSTRUCTOR, Role.REPORTER)
+
+
+class AccountRequest(models.Model):
+    """Someone without an account asks for one, for their organisation (by SIRET)."""
+
+    first_name = models.CharField("prénom", max_length=150)
+    last_name = models.CharField("nom", max_length=150)
+    email = models.EmailField("adresse électronique")
+    siret = models.CharField("SIRET", max_length=14, validators=[validate_siret])
+    role = models.CharField(
+        "rôle souhaité",
+        max_length=20,
+        choices=[(role.value, role.label) for role in REQUESTABLE_ROLES],
+    )
+    provider = models.ForeignKey(
+        "catalogue.Provider",
+        on_delete=models.PROTECT,
+        related_name="account_requests",
+        null=True,
+        blank=True,
+    )
+    reason = models.TextField("motif")
+    state = models.CharField(
+        max_length=20, choices=AccountRequestState.choices, default=AccountRequestState.PENDING
+    )
+    decided_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    decision_comment = models.TextField("commentaire de la décision", blank=True)
+    invitation = models.OneToOneField(
+        Invitation,
+        on_delete=models.PROTECT,
+        related_name="account_request",
+        null=True,
+        blank=True,
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Demande de compte de {self.first_name} {self.last_name} ({self.email})"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class AccountRequestChange(AppendOnlyModel):
+    """One transition of an account request (submitted, accepted, refused). Append-only."""
+
+    account_request = models.ForeignKey(
+        AccountRequest, on_delete=models.PROTECT, related_name="changes"
+    )
+    from_state = models.CharField(max_length=20, choices=AccountRequestState.choices, blank=True)
+    to_state = models.CharField(max_length=20, choices=AccountRequestState.choices)
+    actor = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    comment = models.TextField(blank=True)
+    occurred_at = models.DateTimeField(default=timezone.now)
+
+    append_only_name = "L'historique des demandes de compte"
+
+    class Meta:
+        ordering = ["occurred_at", "pk"]

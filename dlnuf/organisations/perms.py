@@ -87,3 +87,27 @@ def can_read_provider(user: AnyUser, provider: Provider) -> bool:
 def can_manage_roles(user: AnyUser) -> bool:
     """Only administrators grant and withdraw roles."""
     return is_administrator(user)
+
+
+def can_invite(user: AnyUser) -> bool:
+    """Administrators invite anyone; applicants invite colleagues of their own organisations."""
+    return is_administrator(user) or _roles(user).filter(role=Role.APPLICANT).exists()
+
+
+def may_invite_as(
+    user: AnyUser, *, role: str, organisation: Organisation | None, provider: Provider | None
+) -> bool:
+    """Whether ``user`` may give this role through an invitation: an applicant grants no role
+    above their own, and only for an organisation they act for."""
+    if is_administrator(user):
+        return True
+    return (
+        role == Role.APPLICANT
+        and provider is None
+        and organisation is not None
+        and is_applicant_for(user, organisation)
+    )
+
+
+def can_decide_account_requests(user: AnyUser) -> bool:
+    return is_administrator(user)

@@ -1,7 +1,16 @@
 from django.db.models import Q, QuerySet
 
 from dlnuf.catalogue.models import Provider
-from dlnuf.organisations.models import Membership, RoleChange, User
+from dlnuf.organisations.models import (
+    AccountRequest,
+    AccountRequestState,
+    Invitation,
+    InvitationState,
+    Membership,
+    RoleChange,
+    User,
+)
+from dlnuf.organisations.perms import is_administrator, organisations_of
 
 
 def users_search(*, query: str = "") -> QuerySet[User]:
@@ -32,3 +41,26 @@ def role_changes_of(user: User) -> QuerySet[RoleChange]:
 
 def providers_for_roles() -> QuerySet[Provider]:
     return Provider.objects.order_by("name")
+
+
+def pending_invitations_for(user: User) -> QuerySet[Invitation]:
+    """Invitations still waiting for their person: every one for administrators, those of
+    their own organisations for applicants."""
+    invitations = Invitation.objects.filter(state=InvitationState.PENDING).select_related(
+        "organisation", "provider", "invited_by"
+    )
+    if is_administrator(user):
+        return invitations
+    return invitations.filter(organisation__in=organisations_of(user))
+
+
+def account_requests_pending() -> QuerySet[AccountRequest]:
+    return AccountRequest.objects.filter(state=AccountRequestState.PENDING).select_related(
+        "provider"
+    )
+
+
+def account_requests_decided() -> QuerySet[AccountRequest]:
+    return AccountRequest.objects.exclude(state=AccountRequestState.PENDING).select_related(
+        "provider", "decided_by"
+    )

@@ -30,8 +30,15 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.urls import reverse
 from werkzeug.serving import make_server
 
-from dlnuf.organisations.models import Membership, Organisation, Role, RoleChange, User
-from dlnuf.organisations.services import membership_grant
+from dlnuf.organisations.models import (
+    InvitationState,
+    Membership,
+    Organisation,
+    Role,
+    RoleChange,
+    User,
+)
+from dlnuf.organisations.services import invitation_create, membership_grant
 from tests.exchange.factories import ProviderFactory
 from tests.organisations.factories import UserFactory
 
@@ -523,3 +530,44 @@ def test_endpoints_given_explicitly_skip_discovery(client, proconnect, settings)
 
     assert _signed_in_user(client) is not None
     assert proconnect.layer.discovery_requests == 0
+
+
+def test_a_first_sign_in_joins_the_existing_organisation_of_the_siret(client, proconnect):
+    lyon = Organisation.objects.create(siret=SIRET_LYON, name="Ville de Lyon")
+    colleague = UserFactory(email="collegue@lyon.fr")
+    membership_grant(user=colleague, role=Role.APPLICANT, organisation=lyon, granted_by=None)
+
+    _back_to_portal(client, _consent(_start(client).url))
+
+    user = _signed_in_user(client)
+    assert user is not None
+    assert list(Organisation.objects.all()) == [lyon]
+    membership = Membership.objects.get(user=user)
+    assert (membership.role, membership.organisation) == (Role.APPLICANT, lyon)
+    lyon.refresh_from_db()
+    assert lyon.name == "Ville de Lyon"
+    assert lyon.memberships.count() == 2
+
+
+def test_an_invited_agent_signing_in_with_proconnect_gets_the_invited_role(client, proconnect):
+    cnaf = ProviderFactory(slug="cnaf-msa")
+    administrator = UserFactory(email="admin@guichet.fr")
+    membership_grant(user=administrator, role=Role.ADMINISTRATOR, granted_by=None)
+    invitation = invitation_create(
+        invited_by=administrator,
+        email="camille.riviere@lyon.fr",
+        first_name="Camille",
+        last_name="Rivière",
+        role=Role.REPORTER,
+        provider=cnaf,
+    )
+
+    _back_to_portal(client, _consent(_start(client).url))
+
+    user = _signed_in_user(client)
+    assert user is not None
+    roles = set(Membership.objects.filter(user=user).values_list("role", "provider__slug"))
+    assert roles == {("applicant", None), ("reporter", "cnaf-msa")}
+    invitation.refresh_from_db()
+    assert (invitation.state, invitation.accepted_user) == (InvitationState.ACCEPTED, user)
+    assert RoleChange.objects.get(user=user, role="reporter").changed_by == administrator

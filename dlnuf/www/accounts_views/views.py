@@ -11,7 +11,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_http_methods
 
 from dlnuf.organisations.models import User
-from dlnuf.organisations.perms import can_manage_roles
+from dlnuf.organisations.perms import can_invite, can_manage_roles
 from dlnuf.organisations.proconnect import proconnect_enabled, proconnect_logout_url
 from dlnuf.organisations.selectors import memberships_of
 from dlnuf.organisations.services import user_password_change
@@ -64,6 +64,7 @@ def account(request: HttpRequest) -> HttpResponse:
             "account": user,
             "memberships": memberships_of(user),
             "can_manage_roles": can_manage_roles(user),
+            "can_invite": can_invite(user),
         },
     )
 
