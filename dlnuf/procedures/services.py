@@ -156,6 +156,37 @@ def procedure_items_pick(
 
 
 @transaction.atomic
+def procedure_items_add_together(
+    *,
+    procedure: Procedure,
+    typed: Sequence[str],
+    picked: Iterable[str],
+    imported: Sequence[str],
+    added_by: User,
+    matcher: Matcher | None = None,
+) -> list[ProcedureItem]:
+    """Lines typed, common items picked and labels imported in one go: all are added, in that
+    order, or none (a refusal of one part leaves the procedure as it was)."""
+    added: list[ProcedureItem] = []
+    if typed:
+        added += procedure_items_add(
+            procedure=procedure, labels=typed, source=ItemSource.TYPED, added_by=added_by
+        )
+    slugs = list(picked)
+    if slugs:
+        added += procedure_items_pick(
+            procedure=procedure, slugs=slugs, added_by=added_by, matcher=matcher
+        )
+    if imported:
+        added += procedure_items_add(
+            procedure=procedure, labels=imported, source=ItemSource.IMPORTED, added_by=added_by
+        )
+    if not added:
+        raise ProcedureRefused("Saisissez, cochez ou importez au moins un élément.")
+    return added
+
+
+@transaction.atomic
 def procedure_item_set_asked(*, item: ProcedureItem, still_asked: bool, changed_by: User) -> None:
     _check_editor(changed_by, item.procedure)
     item.still_asked = still_asked

@@ -231,6 +231,23 @@ def deliverable_add(
     return attachment
 
 
+@transaction.atomic
+def framing_item_save(
+    *,
+    item: FramingItem,
+    actor: User,
+    status: FramingStatus | str,
+    notes: str,
+    deliverable: IncomingFile | None = None,
+) -> FramingItem:
+    """Status, notes and an optional deliverable of one topic, written together: a refused file
+    leaves the notes unchanged too, so the person corrects and sends the whole again."""
+    item = framing_item_update(item=item, actor=actor, status=status, notes=notes)
+    if deliverable is not None:
+        deliverable_add(mission=item.mission, actor=actor, topic=item.topic, file=deliverable)
+    return item
+
+
 # --- meetings, decisions, time, costs ----------------------------------------------------------
 
 

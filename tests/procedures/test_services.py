@@ -28,6 +28,7 @@ from dlnuf.procedures.services import (
     procedure_item_remove,
     procedure_item_set_asked,
     procedure_items_add,
+    procedure_items_add_together,
     procedure_items_pick,
     procedure_requests_create,
 )
@@ -106,6 +107,39 @@ def test_items_are_added_all_or_nothing(catalogue):
             added_by=agent,
         )
     assert not cantine.items.exists()
+
+
+def test_typed_picked_and_imported_items_are_added_together_or_not_at_all(catalogue):
+    lyon = organisation()
+    agent = applicant(lyon)
+    cantine = procedure(agent, lyon)
+    # The typed lines would be valid alone: the unknown pick refuses them too.
+    with pytest.raises(ProcedureRefused, match="Élément inconnu dans la liste : pas-une-piece"):
+        procedure_items_add_together(
+            procedure=cantine,
+            typed=["Carnet de santé"],
+            picked=["pas-une-piece"],
+            imported=["Allergies"],
+            added_by=agent,
+        )
+    assert not cantine.items.exists()
+    with pytest.raises(ProcedureRefused, match="au moins un élément"):
+        procedure_items_add_together(
+            procedure=cantine, typed=[], picked=[], imported=[], added_by=agent
+        )
+
+    added = procedure_items_add_together(
+        procedure=cantine,
+        typed=["Carnet de santé"],
+        picked=["rib"],
+        imported=["Allergies"],
+        added_by=agent,
+    )
+    assert [(item.label, item.source) for item in added] == [
+        ("Carnet de santé", "typed"),
+        ("Relevé d'identité bancaire (RIB)", "picked"),
+        ("Allergies", "imported"),
+    ]
 
 
 def test_picked_items_take_the_list_label_and_remember_their_slug(catalogue):

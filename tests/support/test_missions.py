@@ -236,6 +236,34 @@ def test_deliverables_follow_the_attachment_rules(mission: Mission, expert: User
     assert SupportAttachment.objects.filter(framing_topic=FramingTopic.ARCHITECTURE).count() == 1
 
 
+def test_a_topic_and_its_deliverable_are_saved_together_or_not_at_all(
+    mission: Mission, expert: User
+) -> None:
+    item = mission.framing_items.get(topic=FramingTopic.BUDGET)
+    missions.framing_item_save(
+        item=item,
+        actor=expert,
+        status=FramingStatus.DONE,
+        notes="Chiffré.",
+        deliverable=IncomingFile("devis.pdf", PDF_BYTES),
+    )
+    item.refresh_from_db()
+    assert (item.status, item.notes) == (FramingStatus.DONE, "Chiffré.")
+    assert SupportAttachment.objects.filter(framing_topic=FramingTopic.BUDGET).count() == 1
+
+    with pytest.raises(TransitionRefused, match="son contenu ne correspond pas à son extension"):
+        missions.framing_item_save(
+            item=item,
+            actor=expert,
+            status=FramingStatus.IN_PROGRESS,
+            notes="Devis à revoir.",
+            deliverable=IncomingFile("faux.pdf", b"<html>"),
+        )
+    item.refresh_from_db()
+    assert (item.status, item.notes) == (FramingStatus.DONE, "Chiffré.")
+    assert mission.request.transitions.filter(action="framing_update").count() == 1
+
+
 # --- meetings, decisions, time, costs ----------------------------------------------------------
 
 

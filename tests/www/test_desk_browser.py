@@ -1,5 +1,6 @@
 """The experts' desk passes axe-core in headless Chromium for the two roles that see it, on every
-page and with forms shown with their errors."""
+page (the mission's overview and the pages where each of its parts changes) and with forms shown
+with their errors."""
 
 from io import StringIO
 from typing import Any
@@ -43,6 +44,8 @@ def _pages(desk: BusyDesk) -> list[str]:
         reverse("www:desk_request", kwargs={"pk": desk.mission.request.pk}),
         reverse("www:desk_missions"),
         reverse("www:desk_mission", kwargs={"pk": desk.mission.pk}),
+        reverse("www:desk_mission_framing", kwargs={"pk": desk.mission.pk, "topic": "scope"}),
+        reverse("www:desk_mission_action", kwargs={"pk": desk.mission.pk, "action": "knowledge"}),
         reverse("www:desk_inbound_mail"),
         reverse("www:desk_experts"),
     ]
@@ -68,18 +71,38 @@ def test_forms_with_errors_pass_axe(page: Any, live_server: Any, desk: BusyDesk)
     assert "Expliquez au demandeur vers qui se tourner." in page.inner_text("main")
     _assert_axe(page)
 
-    page.goto(urljoin(live_server.url, reverse("www:desk_mission", args=[desk.mission.pk])))
+    mission = reverse("www:desk_mission", args=[desk.mission.pk])
+    page.goto(urljoin(live_server.url, mission))
+    page.get_by_role("link", name="Noter mon temps passé").click()
+    page.wait_for_load_state()
     page.fill("input[name=temps-worked_on]", "2020-01-06")
     page.fill("input[name=temps-hours]", "30")
-    page.locator("#temps button[type=submit]").click()
+    page.locator("main form button[type=submit]").click()
     page.wait_for_load_state()
     assert "d'un quart d'heure (0,25) à 24 heures" in page.inner_text("main")
     assert page.input_value("input[name=temps-hours]") == "30"
     _assert_axe(page)
 
-    page.locator("#etat form button[type=submit]", has_text="Abandonner").click()
+    page.goto(urljoin(live_server.url, mission))
+    page.locator("#etat").get_by_role("link", name="Abandonner").click()
+    page.wait_for_load_state()
+    page.locator("main form button[type=submit]", has_text="Abandonner").click()
     page.wait_for_load_state()
     assert "Une explication est nécessaire." in page.inner_text("main")
+    _assert_axe(page)
+
+    page.goto(urljoin(live_server.url, mission))
+    page.get_by_role("link", name="Estimation budgétaire").click()
+    page.wait_for_load_state()
+    page.fill("textarea[name=cadrage-notes]", "Devis attendu.")
+    page.set_input_files(
+        "input[name=cadrage-deliverable]",
+        files=[{"name": "devis.pdf", "mimeType": "application/pdf", "buffer": b"pas un PDF"}],
+    )
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()
+    assert "son contenu ne correspond pas à son extension" in page.inner_text("main")
+    assert page.input_value("textarea[name=cadrage-notes]") == "Devis attendu."
     _assert_axe(page)
 
     page.goto(urljoin(live_server.url, reverse("www:desk_experts")))

@@ -76,6 +76,8 @@ def _pages(desk: BusyDesk) -> list[str]:
         reverse("www:desk_inbound_mail_raw", kwargs={"pk": desk.failed_mail.pk}),
         reverse("www:desk_missions"),
         reverse("www:desk_mission", kwargs={"pk": desk.mission.pk}),
+        reverse("www:desk_mission_action", kwargs={"pk": desk.mission.pk, "action": "time"}),
+        reverse("www:desk_mission_framing", kwargs={"pk": desk.mission.pk, "topic": "budget"}),
         reverse("www:desk_experts"),
     ]
 
@@ -138,10 +140,9 @@ def test_unknown_ids_are_not_found(desk: BusyDesk) -> None:
     ]
     for url in posts:
         assert client.post(url, {}).status_code == 404, url
-    framing = reverse(
-        "www:desk_mission_action", kwargs={"pk": desk.mission.pk, "action": "framing"}
-    )
-    assert client.post(framing, {"topic": "cost"}).status_code == 404
+    framing = reverse("www:desk_mission_framing", kwargs={"pk": desk.mission.pk, "topic": "cost"})
+    assert client.get(framing).status_code == 404
+    assert client.post(framing, {"cadrage-status": "done"}).status_code == 404
     admin = _client(ADMIN)
     assert admin.post(reverse("www:desk_expert_update", kwargs={"pk": 999_999})).status_code == 404
     outsider = User.objects.get(email=OUTSIDERS[0])
@@ -153,6 +154,8 @@ def test_unknown_ids_are_not_found(desk: BusyDesk) -> None:
 def test_actions_answer_only_to_post(desk: BusyDesk) -> None:
     client = _client(EXPERT)
     for url in _actions(desk):
+        if "/missions/" in url:
+            continue  # a mission's task is a page of its own: GET shows its form
         assert client.get(url).status_code == 405, url
 
 
@@ -384,6 +387,46 @@ def test_the_mission_page_shows_checklist_meetings_time_and_costs(desk: BusyDesk
     assert "La note d&#x27;accord (qui, quoi, jusqu&#x27;à quand)" in page
 
 
+def test_the_mission_overview_holds_no_form_and_links_one_page_per_task(desk: BusyDesk) -> None:
+    expert = User.objects.get(email=EXPERT)
+    html = _client(EXPERT).get(reverse("www:desk_mission", kwargs={"pk": desk.mission.pk}))
+    page = html.content.decode()
+    assert "<form" not in page.split("<main", 1)[1].split("</main>", 1)[0]
+    scope = reverse("www:desk_mission_framing", kwargs={"pk": desk.mission.pk, "topic": "scope"})
+    assert f'href="{scope}"' in page
+    # The checklist at a glance: state, a summary of the notes, who changed it and when.
+    row = page[page.index('id="cadrage-scope"') :].split("</tr>", 1)[0]
+    assert "Fait" in row
+    assert "Validé." in row
+    assert f"par {expert}" in row
+    for action in ("details", "agreement", "meeting", "decision", "time", "cost", "knowledge"):
+        url = reverse("www:desk_mission_action", kwargs={"pk": desk.mission.pk, "action": action})
+        assert f'href="{url}"' in page, action
+
+    task = _client(EXPERT).get(
+        reverse("www:desk_mission_action", kwargs={"pk": desk.mission.pk, "action": "meeting"})
+    )
+    assert task.status_code == 200
+    assert task.content.decode().count("<form") - page.count("<form") == 1
+    assert 'name="reunion-title"' in task.content.decode()
+
+
+def test_a_finished_mission_shows_its_checklist_without_forms(desk: BusyDesk) -> None:
+    Mission.objects.filter(pk=desk.mission.pk).update(state=MissionState.CLOSED)
+    client = _client(EXPERT)
+    item = client.get(
+        reverse("www:desk_mission_framing", kwargs={"pk": desk.mission.pk, "topic": "scope"})
+    )
+    assert item.status_code == 200
+    assert "Validé." in item.content.decode()
+    assert 'name="cadrage-notes"' not in item.content.decode()
+    time = client.get(
+        reverse("www:desk_mission_action", kwargs={"pk": desk.mission.pk, "action": "time"})
+    )
+    assert "La mission est close : elle ne se modifie plus." in time.content.decode()
+    assert 'name="temps-hours"' not in time.content.decode()
+
+
 def test_writing_the_agreement_then_agreeing_locks_it(desk: BusyDesk) -> None:
     until = (timezone.localdate() + timedelta(days=90)).isoformat()
     response = _mission_post(
@@ -406,44 +449,51 @@ def test_writing_the_agreement_then_agreeing_locks_it(desk: BusyDesk) -> None:
     )
     assert response.status_code == 400
     assert "consignez l&#x27;avenant dans une décision" in response.content.decode()
-    page = _client(EXPERT).get(reverse("www:desk_mission", kwargs={"pk": desk.mission.pk}))
+    page = _client(EXPERT).get(
+        reverse("www:desk_mission_action", kwargs={"pk": desk.mission.pk, "action": "agreement"})
+    )
+    assert page.status_code == 200
     assert 'name="accord-agreement_note"' not in page.content.decode()
+    assert "consignez l&#x27;avenant dans une décision" in page.content.decode()
 
 
 def test_checklist_deliverables_meetings_time_and_costs_through_the_page(desk: BusyDesk) -> None:
     today = timezone.localdate().isoformat()
-    assert (
-        _mission_post(
-            desk,
-            "framing",
-            {
-                "topic": "budget",
-                "cadrage-budget-status": "done",
-                "cadrage-budget-notes": "Chiffré.",
-            },
-        ).status_code
-        == 302
-    )
-    item = desk.mission.framing_items.get(topic=FramingTopic.BUDGET)
-    assert (item.status, item.notes) == (FramingStatus.DONE, "Chiffré.")
-
-    response = _mission_post(
-        desk,
-        "deliverable",
-        {"topic": "budget", "livrable-budget-file": SimpleUploadedFile("devis.pdf", PDF_BYTES)},
+    budget = reverse("www:desk_mission_framing", kwargs={"pk": desk.mission.pk, "topic": "budget"})
+    client = _client(EXPERT)
+    response = client.post(
+        budget,
+        {
+            "cadrage-status": "done",
+            "cadrage-notes": "Chiffré.",
+            "cadrage-deliverable": SimpleUploadedFile("devis.pdf", PDF_BYTES),
+        },
     )
     assert response.status_code == 302
+    assert response["Location"].endswith("#cadrage-budget")
+    item = desk.mission.framing_items.get(topic=FramingTopic.BUDGET)
+    assert (item.status, item.notes) == (FramingStatus.DONE, "Chiffré.")
     assert SupportAttachment.objects.filter(
         framing_topic="budget", original_name="devis.pdf"
     ).exists()
 
-    response = _mission_post(
-        desk,
-        "deliverable",
-        {"topic": "budget", "livrable-budget-file": SimpleUploadedFile("devis.pdf", b"faux")},
+    # A refused file refuses the whole submit, and shows the notes typed with it again.
+    response = client.post(
+        budget,
+        {
+            "cadrage-status": "in_progress",
+            "cadrage-notes": "Devis à revoir.",
+            "cadrage-deliverable": SimpleUploadedFile("devis.pdf", b"faux"),
+        },
     )
     assert response.status_code == 400
-    assert "son contenu ne correspond pas à son extension" in response.content.decode()
+    page = response.content.decode()
+    assert "son contenu ne correspond pas à son extension" in page
+    assert "Devis à revoir.</textarea>" in page
+    assert '<option value="in_progress" selected>' in page
+    assert "choisissez de nouveau le livrable" in page
+    item.refresh_from_db()
+    assert (item.status, item.notes) == (FramingStatus.DONE, "Chiffré.")
 
     assert (
         _mission_post(

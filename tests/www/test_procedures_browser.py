@@ -71,13 +71,13 @@ def test_forms_with_errors_a_new_diagnostic_and_prepared_requests_pass_axe(
     assert "/elements/" in page.url
     _assert_axe(page)
 
-    page.click("section[aria-labelledby=saisir-title] button[type=submit]")
+    page.click("main form button[type=submit]")
     page.wait_for_load_state()
-    assert "Saisissez au moins un élément." in page.inner_text("main")
+    assert "Saisissez, cochez ou importez au moins un élément." in page.inner_text("main")
     _assert_axe(page)
 
-    page.fill("textarea[name=saisir-labels]", "Avis d'imposition\nQuotient familial\nRIB")
-    page.click("section[aria-labelledby=saisir-title] button[type=submit]")
+    page.fill("textarea[name=labels]", "Avis d'imposition\nQuotient familial\nRIB")
+    page.click("main form button[type=submit]")
     page.wait_for_load_state()
     page.get_by_role("button", name="Lancer le diagnostic").click()
     page.wait_for_load_state()

@@ -63,7 +63,16 @@ def test_the_page_counts_the_covered_share_and_shows_the_assumption(client, agen
         "Les familles inconnues de la CAF et de la MSA fournissent toujours leur avis "
         "d'imposition." in text
     )
-    assert "Part du public couverte pour « Attestation CAF » (%)" in text
+    # The shares are typed on their own page, so the requests' checkboxes here are never lost.
+    coverage_url = _url("www:procedure_coverage_edit", tarifs, diagnostic)
+    assert (
+        f'href="{coverage_url}"'
+        in client.get(_url("www:diagnostic_detail", tarifs, diagnostic)).content.decode()
+    )
+    assert "Part du public couverte pour « Attestation CAF » (%)" not in text
+    coverage = client.get(coverage_url)
+    assert coverage.status_code == 200
+    assert "Part du public couverte pour « Attestation CAF » (%)" in _text(coverage)
 
 
 def test_the_agent_types_a_french_percentage_and_the_diagnostic_runs_again(client, agent, tarifs):
@@ -132,5 +141,8 @@ def test_readers_and_older_diagnostics_offer_no_change(client, agent, tarifs):
     )
     assert older.status_code == 302
     assert tarifs.diagnostics.count() == 2  # nothing ran from the older diagnostic
+    older_page = client.get(_url("www:procedure_coverage_edit", tarifs, diagnostic))
+    assert "modifiez les hypothèses depuis le dernier diagnostic" in _text(older_page)
+    assert 'name="part_' not in older_page.content.decode()
     item.refresh_from_db()
     assert item.covered_share is None

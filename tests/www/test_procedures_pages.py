@@ -185,14 +185,18 @@ def test_items_typed_picked_and_imported(client, agent, lyon):
     assert page.status_code == 200
     assert "Relevé d'identité bancaire (RIB)" in _text(page)
 
-    client.post(
-        url, {"action": "saisir", "saisir-labels": "Avis d'imposition\n\nQuotient familial\n"}
-    )
-    client.post(url, {"action": "choisir", "choisir-items": ["justificatif-domicile", "rib"]})
     export = SimpleUploadedFile(
         "formulaire.json", json.dumps(["Certificat de scolarité", "Allergies"]).encode()
     )
-    response = client.post(url, {"action": "importer", "importer-export": export})
+    # Typed lines, ticked documents and the export go in one submit: none of them is dropped.
+    response = client.post(
+        url,
+        {
+            "labels": "Avis d'imposition\n\nQuotient familial\n",
+            "items": ["justificatif-domicile", "rib"],
+            "export": export,
+        },
+    )
     assert response.status_code == 302
 
     assert list(empty.items.values_list("label", "source")) == [
@@ -208,10 +212,10 @@ def test_items_typed_picked_and_imported(client, agent, lyon):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"action": "saisir", "saisir-labels": "  \n "}, "Saisissez au moins un élément."),
-        ({"action": "choisir"}, "Cochez au moins un élément."),
-        ({"action": "choisir", "choisir-items": ["pas-une-piece"]}, "n'est plus proposé"),
-        ({"action": "importer"}, "Choisissez un fichier."),
+        ({"labels": "  \n "}, "Saisissez, cochez ou importez au moins un élément."),
+        ({}, "Saisissez, cochez ou importez au moins un élément."),
+        ({"items": ["pas-une-piece"]}, "n'est plus proposé"),
+        ({"labels": "RIB\n" * 51}, "Saisissez au plus 50 éléments à la fois"),
     ],
 )
 def test_bad_item_input_is_answered_in_french_and_nothing_is_saved(
@@ -239,10 +243,30 @@ def test_a_bad_export_is_refused_whole(client, agent, lyon, name, content, messa
     client.force_login(agent)
     response = client.post(
         reverse("www:procedure_items_add", kwargs={"pk": empty.pk}),
-        {"action": "importer", "importer-export": SimpleUploadedFile(name, content)},
+        {"export": SimpleUploadedFile(name, content)},
     )
     assert response.status_code == 400
     assert message in _text(response)
+    assert not empty.items.exists()
+
+
+def test_a_refused_export_keeps_what_was_typed_and_ticked(client, agent, lyon):
+    empty = procedure(agent, lyon)
+    client.force_login(agent)
+    response = client.post(
+        reverse("www:procedure_items_add", kwargs={"pk": empty.pk}),
+        {
+            "labels": "Avis d'imposition\nCarnet de santé",
+            "items": ["rib"],
+            "export": SimpleUploadedFile("export.json", b"{"),
+        },
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "JSON illisible" in _text(response)
+    assert "Avis d&#x27;imposition\nCarnet de santé</textarea>" in page
+    assert re.search(r'<input[^>]*value="rib"[^>]*checked', page)
+    assert "Choisissez de nouveau le fichier à importer." in _text(response)
     assert not empty.items.exists()
 
 

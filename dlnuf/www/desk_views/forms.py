@@ -355,20 +355,24 @@ class KnowledgeForm(PortalForm):
 
 
 class FramingItemForm(PortalForm):
+    """One topic of the checklist: its status, notes and, optionally, a deliverable, saved
+    together so that choosing a file never drops the notes being typed."""
+
     status = forms.ChoiceField(label="Statut", choices=FramingStatus.choices)
-    notes = _text("Notes", rows=3)
-
-
-class DeliverableForm(PortalForm):
-    file = forms.FileField(
-        label="Livrable",
+    notes = _text("Notes", rows=8)
+    deliverable = forms.FileField(
+        label="Ajouter un livrable",
         help_text=f"{ACCEPTED_LABEL} ; 10 Mo au plus.",
+        required=False,
         widget=forms.ClearableFileInput(attrs={"accept": _ACCEPT}),
-        error_messages={"required": "Choisissez un fichier.", "empty": "Le fichier est vide."},
+        error_messages={"empty": "Le fichier est vide."},
     )
 
-    def clean_file(self) -> IncomingFile:
-        file = incoming(self.cleaned_data["file"])
+    def clean_deliverable(self) -> IncomingFile | None:
+        upload = self.cleaned_data["deliverable"]
+        if not upload:
+            return None
+        file = incoming(upload)
         reason = refusal(file)
         if reason:
             raise forms.ValidationError(reason)

@@ -16,14 +16,13 @@ from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from dlnuf.organisations.models import User
 from dlnuf.organisations.perms import is_administrator
 from dlnuf.support import missions as mission_services
 from dlnuf.support import services
 from dlnuf.support.models import (
-    FramingItem,
     FramingTopic,
     HelpKind,
     InboundMail,
@@ -39,6 +38,7 @@ from dlnuf.support.selectors import (
     OPEN_MISSION_STATES,
     OPEN_REQUEST_STATES,
     BoardFilters,
+    FramingRow,
     board_counters,
     board_requests,
     desk_workers,
@@ -77,7 +77,6 @@ from dlnuf.www.desk_views.forms import (
     CommentForm,
     ConsultantCostForm,
     DecisionForm,
-    DeliverableForm,
     ExpertProfileForm,
     FramingItemForm,
     KnowledgeForm,
@@ -459,26 +458,36 @@ def _mission_or_404(pk: int) -> Mission:
 
 
 WORKFLOW_ACTIONS = tuple(action for action, row in MISSION_TRANSITIONS.items() if row.sources)
+# Each of these is a page of its own, reached from the mission's overview: a page holds one
+# form, so what is typed in one never disappears when another is sent.
 MISSION_FORM_LABELS = {
     "details": "Administration et direction",
     "agreement": "Note d'accord",
     "knowledge": "Bilan et connaissances",
-    "framing": "Cadrage",
-    "deliverable": "Livrable",
     "meeting": "Consigner une réunion",
     "decision": "Consigner une décision",
     "time": "Noter du temps passé",
     "cost": "Ajouter un coût de prestataire",
 }
+MISSION_ANCHORS = {
+    "details": "administration",
+    "agreement": "accord",
+    "knowledge": "bilan",
+    "meeting": "reunions",
+    "decision": "decisions",
+    "time": "temps",
+    "cost": "couts",
+}
+TASK_FORM_ID = "formulaire"
+# Characters of a checklist item's notes shown in the overview.
+FRAMING_SUMMARY_LENGTH = 160
 
 
 def _finished(mission: Mission) -> bool:
     return mission.state not in OPEN_MISSION_STATES
 
 
-def _mission_form(
-    action: str, mission: Mission, data: Any = None, files: Any = None, topic: str = ""
-) -> PortalForm:
+def _mission_form(action: str, mission: Mission, data: Any = None) -> PortalForm:
     if action == "details":
         return MissionDetailsForm(
             data,
@@ -506,15 +515,6 @@ def _mission_form(
                 "closing_summary": mission.closing_summary,
             },
         )
-    if action == "framing":
-        item = mission.framing_items.get(topic=topic)
-        return FramingItemForm(
-            data,
-            prefix=f"cadrage-{topic}",
-            initial={"status": item.status, "notes": item.notes},
-        )
-    if action == "deliverable":
-        return DeliverableForm(data, files, prefix=f"livrable-{topic}")
     if action == "meeting":
         return MeetingForm(data, prefix="reunion")
     if action == "decision":
@@ -530,9 +530,21 @@ def _mission_form(
     )
 
 
-def _apply_mission_action(
-    action: str, mission: Mission, user: User, data: dict[str, Any], topic: str
-) -> str:
+def _task_unavailable(action: str, mission: Mission) -> str | None:
+    """Why the task cannot be done on the mission now (its page then says so), or None."""
+    if action in WORKFLOW_ACTIONS:
+        return refusal_reason(MISSION_TRANSITIONS, action, mission)
+    if action == "agreement" and mission.state != MissionState.PROPOSED:
+        return (
+            "La note d'accord ne se modifie plus une fois la mission convenue : consignez "
+            "l'avenant dans une décision."
+        )
+    if action != "knowledge" and _finished(mission):
+        return f"La mission est {mission.get_state_display().lower()} : elle ne se modifie plus."
+    return None
+
+
+def _apply_mission_action(action: str, mission: Mission, user: User, data: dict[str, Any]) -> str:
     if action in WORKFLOW_ACTIONS:
         services.mission_transition(
             mission=mission, action=action, actor=user, comment=data["comment"]
@@ -541,17 +553,6 @@ def _apply_mission_action(
     if action in {"details", "agreement", "knowledge"}:
         mission_services.mission_update(mission=mission, actor=user, values=data)
         return "Mission enregistrée."
-    if action == "framing":
-        item = FramingItem.objects.get(mission=mission, topic=topic)
-        mission_services.framing_item_update(
-            item=item, actor=user, status=data["status"], notes=data["notes"]
-        )
-        return f"Point « {FramingTopic(topic).label} » enregistré."
-    if action == "deliverable":
-        attachment = mission_services.deliverable_add(
-            mission=mission, actor=user, topic=topic, file=data["file"]
-        )
-        return f"Livrable « {attachment.original_name} » ajouté."
     if action == "meeting":
         mission_services.meeting_record(mission=mission, actor=user, **data)
         return "Réunion consignée."
@@ -565,51 +566,24 @@ def _apply_mission_action(
     return "Coût de prestataire ajouté."
 
 
-MISSION_ANCHORS = {
-    "details": "administration",
-    "agreement": "accord",
-    "knowledge": "bilan",
-    "meeting": "reunions",
-    "decision": "decisions",
-    "time": "temps",
-    "cost": "couts",
-}
+def _mission_breadcrumb(mission: Mission, current: str) -> dict[str, Any]:
+    return _breadcrumb(
+        current,
+        (reverse("www:desk_missions"), "Missions"),
+        (reverse("www:desk_mission", kwargs={"pk": mission.pk}), mission.title),
+    )
 
 
 def desk_mission(request: HttpRequest, pk: int) -> HttpResponse:
+    """The mission at a glance: state, checklist, meetings, time and costs, each with a link to
+    the page where it changes."""
     _desk_user(request)
-    return _render_mission(request, _mission_or_404(pk))
-
-
-def _render_mission(
-    request: HttpRequest,
-    mission: Mission,
-    *,
-    bound: dict[str, PortalForm] | None = None,
-    refusal: Refusal | None = None,
-    status: int = 200,
-) -> HttpResponse:
-    bound = bound or {}
-    finished = _finished(mission)
-
-    def form(key: str, action: str, topic: str = "") -> PortalForm:
-        return bound.get(key) or _mission_form(action, mission, topic=topic)
-
-    framing = [
-        (
-            row,
-            form(f"framing-{row.item.topic}", "framing", row.item.topic),
-            form(f"deliverable-{row.item.topic}", "deliverable", row.item.topic),
-        )
-        for row in mission_framing(mission)
-    ]
+    mission = _mission_or_404(pk)
     workflow = []
     for action in WORKFLOW_ACTIONS:
         transition = MISSION_TRANSITIONS[action]
-        if mission.state not in transition.sources:
-            continue
-        reason = refusal_reason(MISSION_TRANSITIONS, action, mission)
-        workflow.append((transition, reason, form(action, action) if reason is None else None))
+        if mission.state in transition.sources:
+            workflow.append((transition, refusal_reason(MISSION_TRANSITIONS, action, mission)))
     done, total = framing_progress(mission)
     return render(
         request,
@@ -621,28 +595,54 @@ def _render_mission(
             ),
             "mission": mission,
             "item": mission.request,
-            "finished": finished,
+            "finished": _finished(mission),
             "help_kind_labels": [
                 HelpKind(kind).label for kind in mission.help_kinds if kind in HelpKind.values
             ],
-            "details_form": None if finished else form("details", "details"),
-            "agreement_form": form("agreement", "agreement")
-            if mission.state == MissionState.PROPOSED
-            else None,
-            "knowledge_form": form("knowledge", "knowledge"),
-            "framing": framing,
+            "framing": mission_framing(mission),
             "framing_done": done,
             "framing_total": total,
+            "summary_length": FRAMING_SUMMARY_LENGTH,
             "meetings": mission_meetings(mission),
             "decisions": mission_decisions(mission),
             "time_entries": mission_time_entries(mission),
             "costs": mission_costs(mission),
             "totals": mission_totals(mission),
-            "meeting_form": None if finished else form("meeting", "meeting"),
-            "decision_form": None if finished else form("decision", "decision"),
-            "time_form": None if finished else form("time", "time"),
-            "cost_form": None if finished else form("cost", "cost"),
             "workflow": workflow,
+            "agreement_open": _task_unavailable("agreement", mission) is None,
+            "section": "missions",
+        },
+    )
+
+
+def _render_mission_task(
+    request: HttpRequest,
+    mission: Mission,
+    action: str,
+    *,
+    form: PortalForm | None,
+    refusal: Refusal | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    workflow = action in WORKFLOW_ACTIONS
+    label = MISSION_TRANSITIONS[action].label if workflow else MISSION_FORM_LABELS[action]
+    return render(
+        request,
+        "www/desk/mission_task.html",
+        {
+            "title": f"{label} — mission « {mission.title} »",
+            "breadcrumb_data": _mission_breadcrumb(mission, label),
+            "mission": mission,
+            "action": action,
+            "label": label,
+            "transition": MISSION_TRANSITIONS[action] if workflow else None,
+            "target_label": MissionState(MISSION_TRANSITIONS[action].target).label
+            if workflow
+            else "",
+            "form": form,
+            "form_id": TASK_FORM_ID,
+            "unavailable": _task_unavailable(action, mission),
+            "back_anchor": "etat" if workflow else MISSION_ANCHORS[action],
             "refusal": refusal,
             "section": "missions",
         },
@@ -650,37 +650,97 @@ def _render_mission(
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def desk_mission_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """One task on a mission, on its own page: GET shows its form, POST does it."""
     user = _desk_user(request)
     mission = _mission_or_404(pk)
-    topic = ""
-    if action in {"framing", "deliverable"}:
-        topic = request.POST.get("topic", "")
-        if topic not in FramingTopic.values:
-            raise Http404("Point du cadrage inconnu")
-    elif action not in MISSION_FORM_LABELS and action not in WORKFLOW_ACTIONS:
+    if action not in MISSION_FORM_LABELS and action not in WORKFLOW_ACTIONS:
         raise Http404("Action inconnue")
-    key = f"{action}-{topic}" if topic else action
-    if action in WORKFLOW_ACTIONS:
-        label = MISSION_TRANSITIONS[action].label
-        anchor = "etat"
-    else:
-        label = MISSION_FORM_LABELS[action]
-        anchor = f"cadrage-{topic}" if topic else MISSION_ANCHORS[action]
-    form = _mission_form(action, mission, request.POST, request.FILES, topic=topic)
+    if request.method == "GET":
+        unavailable = _task_unavailable(action, mission)
+        form = None if unavailable else _mission_form(action, mission)
+        return _render_mission_task(request, mission, action, form=form)
+    label = MISSION_TRANSITIONS[action].label if action in WORKFLOW_ACTIONS else None
+    label = label or MISSION_FORM_LABELS[action]
+    form = _mission_form(action, mission, request.POST)
     if not form.is_valid():
-        refusal = Refusal(label, "Corrigez le formulaire ci-dessous.", anchor)
-        return _render_mission(request, mission, bound={key: form}, refusal=refusal, status=400)
+        refusal = Refusal(label, "Corrigez le formulaire ci-dessous.", TASK_FORM_ID)
+        return _render_mission_task(
+            request, mission, action, form=form, refusal=refusal, status=400
+        )
     try:
-        message = _apply_mission_action(action, mission, user, form.cleaned_data, topic)
+        message = _apply_mission_action(action, mission, user, form.cleaned_data)
     except services.TransitionRefused as refused:
         form.add_error(None, refused.message)
-        refusal = Refusal(label, refused.message, anchor)
+        refusal = Refusal(label, refused.message, TASK_FORM_ID)
         mission = _mission_or_404(pk)
-        return _render_mission(request, mission, bound={key: form}, refusal=refusal, status=400)
+        return _render_mission_task(
+            request, mission, action, form=form, refusal=refusal, status=400
+        )
     messages.success(request, message)
+    anchor = "etat" if action in WORKFLOW_ACTIONS else MISSION_ANCHORS[action]
     return redirect(reverse("www:desk_mission", kwargs={"pk": mission.pk}) + f"#{anchor}")
+
+
+def _render_framing_item(
+    request: HttpRequest,
+    mission: Mission,
+    row: FramingRow,
+    *,
+    form: FramingItemForm | None,
+    refusal: Refusal | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    topics = [FramingTopic(topic) for topic in FramingTopic.values]
+    index = topics.index(FramingTopic(row.item.topic))
+    return render(
+        request,
+        "www/desk/mission_framing_item.html",
+        {
+            "title": f"{row.item.get_topic_display()} — cadrage de « {mission.title} »",
+            "breadcrumb_data": _mission_breadcrumb(mission, row.item.get_topic_display()),
+            "mission": mission,
+            "row": row,
+            "form": form,
+            "form_id": TASK_FORM_ID,
+            # Browsers never fill a file input again: the person is told to choose it anew.
+            "file_to_choose_again": form is not None and form.is_bound and bool(request.FILES),
+            "finished": _finished(mission),
+            "previous_topic": topics[index - 1] if index > 0 else None,
+            "next_topic": topics[index + 1] if index + 1 < len(topics) else None,
+            "refusal": refusal,
+            "section": "missions",
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def desk_mission_framing(request: HttpRequest, pk: int, topic: str) -> HttpResponse:
+    """One topic of the framing checklist: status, notes and deliverables, in one form."""
+    user = _desk_user(request)
+    mission = _mission_or_404(pk)
+    row = next((row for row in mission_framing(mission) if row.item.topic == topic), None)
+    if row is None:
+        raise Http404("Point du cadrage inconnu")
+    initial = {"status": row.item.status, "notes": row.item.notes}
+    if request.method == "GET":
+        form = None if _finished(mission) else FramingItemForm(prefix="cadrage", initial=initial)
+        return _render_framing_item(request, mission, row, form=form)
+    form = FramingItemForm(request.POST, request.FILES, prefix="cadrage", initial=initial)
+    label = f"Cadrage : {row.item.get_topic_display()}"
+    if not form.is_valid():
+        refusal = Refusal(label, "Corrigez le formulaire ci-dessous.", TASK_FORM_ID)
+        return _render_framing_item(request, mission, row, form=form, refusal=refusal, status=400)
+    try:
+        mission_services.framing_item_save(item=row.item, actor=user, **form.cleaned_data)
+    except services.TransitionRefused as refused:
+        form.add_error(None, refused.message)
+        refusal = Refusal(label, refused.message, TASK_FORM_ID)
+        return _render_framing_item(request, mission, row, form=form, refusal=refusal, status=400)
+    messages.success(request, f"Point « {row.item.get_topic_display()} » enregistré.")
+    return redirect(reverse("www:desk_mission", kwargs={"pk": mission.pk}) + f"#cadrage-{topic}")
 
 
 # --- experts -----------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 
 from dlnuf.organisations.models import Organisation
-from dlnuf.procedures.imports import MAX_FILE_BYTES
+from dlnuf.procedures.imports import MAX_FILE_BYTES, ImportRefused, read_form_export
 from dlnuf.procedures.selectors import ItemCoverage
 from dlnuf.www.forms import PortalForm
 from dlnuf.www.numbers import FrenchIntegerField, FrenchPercentField, format_french_number
@@ -49,7 +49,10 @@ class ProcedureForm(PortalForm):
             self.fields["organisation"].queryset = organisations
 
 
-class TypedItemsForm(PortalForm):
+class ItemsAddForm(PortalForm):
+    """Typed lines, ticked common documents and an imported export, added in one submit so that
+    nothing entered in one part is lost when another is sent; each part is optional."""
+
     labels = forms.CharField(
         label="Éléments demandés",
         help_text=(
@@ -58,14 +61,33 @@ class TypedItemsForm(PortalForm):
         ),
         widget=forms.Textarea(attrs={"rows": 6}),
         max_length=MAX_TYPED_LINES * 260,
-        error_messages={"required": "Saisissez au moins un élément."},
+        required=False,
     )
+    items = forms.MultipleChoiceField(
+        label="Pièces et éléments courants",
+        help_text="Cochez ce que la démarche demande aux usagers.",
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        error_messages={"invalid_choice": "Cet élément n'est plus proposé ; rechargez la page."},
+    )
+    export = forms.FileField(
+        label="Export du formulaire",
+        help_text=(
+            f"Fichier CSV avec une colonne « libellé » (ou une seule colonne), ou fichier JSON "
+            f"contenant la liste des libellés ; {MAX_FILE_BYTES // 1024} Ko au plus."
+        ),
+        required=False,
+        error_messages={"empty": "Le fichier est vide.", "invalid": "Envoyez un fichier."},
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.json,text/csv,application/json"}),
+    )
+
+    def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["items"].choices = choices
 
     def clean_labels(self) -> list[str]:
         lines = [" ".join(line.split()) for line in self.cleaned_data["labels"].splitlines()]
         labels = [line for line in lines if line]
-        if not labels:
-            raise forms.ValidationError("Saisissez au moins un élément.")
         if len(labels) > MAX_TYPED_LINES:
             raise forms.ValidationError(
                 f"Saisissez au plus {MAX_TYPED_LINES} éléments à la fois ; importez un fichier "
@@ -78,37 +100,27 @@ class TypedItemsForm(PortalForm):
             )
         return labels
 
+    def clean_export(self) -> list[str]:
+        upload = self.cleaned_data["export"]
+        if not upload:
+            return []
+        if upload.size > MAX_FILE_BYTES:
+            raise forms.ValidationError(
+                f"Le fichier dépasse {MAX_FILE_BYTES // 1024} Ko ({upload.size // 1024} Ko)."
+            )
+        try:
+            result = read_form_export(name=upload.name, content=upload.read(MAX_FILE_BYTES + 1))
+        except ImportRefused as error:
+            raise forms.ValidationError(str(error)) from error
+        return list(result.labels)
 
-class PickItemsForm(PortalForm):
-    items = forms.MultipleChoiceField(
-        label="Pièces et éléments courants",
-        help_text="Cochez ce que la démarche demande aux usagers.",
-        widget=forms.CheckboxSelectMultiple,
-        error_messages={
-            "required": "Cochez au moins un élément.",
-            "invalid_choice": "Cet élément n'est plus proposé ; rechargez la page.",
-        },
-    )
-
-    def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["items"].choices = choices
-
-
-class ImportItemsForm(PortalForm):
-    export = forms.FileField(
-        label="Export du formulaire",
-        help_text=(
-            f"Fichier CSV avec une colonne « libellé » (ou une seule colonne), ou fichier JSON "
-            f"contenant la liste des libellés ; {MAX_FILE_BYTES // 1024} Ko au plus."
-        ),
-        error_messages={
-            "required": "Choisissez un fichier.",
-            "empty": "Le fichier est vide.",
-            "invalid": "Envoyez un fichier.",
-        },
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.json,text/csv,application/json"}),
-    )
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not self.errors and not any(cleaned.get(name) for name in ("labels", "items", "export")):
+            raise forms.ValidationError(
+                "Saisissez, cochez ou importez au moins un élément.", code="empty"
+            )
+        return cleaned
 
 
 class CoverageForm(PortalForm):

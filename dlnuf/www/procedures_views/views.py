@@ -10,10 +10,11 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from dlnuf.french import date_fr, plural
 from dlnuf.organisations.models import User
 from dlnuf.organisations.perms import organisations_of
-from dlnuf.procedures.imports import MAX_FILE_BYTES, ImportRefused, read_form_export
-from dlnuf.procedures.models import Diagnostic, ItemSource, Procedure, ProcedureItem, ScoreLevel
+from dlnuf.procedures.imports import MAX_FILE_BYTES
+from dlnuf.procedures.models import Diagnostic, Procedure, ProcedureItem, ScoreLevel
 from dlnuf.procedures.perms import can_edit_procedure
 from dlnuf.procedures.scoring import ADVICE, PARTIAL_FROM, REPLACEABLE, WEAK_FROM
 from dlnuf.procedures.selectors import (
@@ -37,18 +38,15 @@ from dlnuf.procedures.services import (
     procedure_create,
     procedure_item_remove,
     procedure_item_set_asked,
-    procedure_items_add,
-    procedure_items_pick,
+    procedure_items_add_together,
     procedure_requests_create,
     procedure_update,
 )
 from dlnuf.www.procedures_views.charts import score_chart
 from dlnuf.www.procedures_views.forms import (
     CoverageForm,
-    ImportItemsForm,
-    PickItemsForm,
+    ItemsAddForm,
     ProcedureForm,
-    TypedItemsForm,
 )
 
 
@@ -199,35 +197,37 @@ def procedure_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def procedure_items_new(request: HttpRequest, pk: int) -> HttpResponse:
-    """Three ways to add items, each its own form on the page: type, pick, import."""
+    """One form for the three ways to add items (type, pick, import), sent together so that
+    what was entered in one part is never lost when another is sent."""
     procedure = _editable(request, pk)
-    user = _user(request)
     matcher = catalogue_matcher()
-    action = request.POST.get("action") if request.method == "POST" else None
-    typed = TypedItemsForm(request.POST if action == "saisir" else None, prefix="saisir")
-    picked = PickItemsForm(
-        request.POST if action == "choisir" else None, prefix="choisir", choices=matcher.picklist()
+    sent = request.method == "POST"
+    form = ItemsAddForm(
+        request.POST if sent else None,
+        request.FILES if sent else None,
+        choices=matcher.picklist(),
     )
-    imported = ImportItemsForm(
-        request.POST if action == "importer" else None,
-        request.FILES if action == "importer" else None,
-        prefix="importer",
-    )
-    try:
-        added = _add_items(procedure, user, action, typed, picked, imported, matcher)
-    except (ProcedureRefused, ImportRefused) as error:
-        form = {"saisir": typed, "choisir": picked, "importer": imported}[action or "saisir"]
-        form.add_error(None, str(error))
-        added = None
-    except ProcedureForbidden as error:
-        raise PermissionDenied(str(error)) from error
-    if added is not None:
-        messages.success(
-            request,
-            f"{added} élément{'s' if added > 1 else ''} ajouté{'s' if added > 1 else ''}. "
-            "Lancez le diagnostic quand la liste est complète.",
-        )
-        return redirect("www:procedure_detail", pk=procedure.pk)
+    if sent and form.is_valid():
+        try:
+            added = procedure_items_add_together(
+                procedure=procedure,
+                typed=form.cleaned_data["labels"],
+                picked=form.cleaned_data["items"],
+                imported=form.cleaned_data["export"],
+                added_by=_user(request),
+                matcher=matcher,
+            )
+        except ProcedureRefused as error:
+            form.add_error(None, str(error))
+        except ProcedureForbidden as error:
+            raise PermissionDenied(str(error)) from error
+        else:
+            messages.success(
+                request,
+                f"{plural(len(added), 'élément ajouté', 'éléments ajoutés')}. "
+                "Lancez le diagnostic quand la liste est complète.",
+            )
+            return redirect("www:procedure_detail", pk=procedure.pk)
     return render(
         request,
         "www/procedures/items_add.html",
@@ -235,57 +235,14 @@ def procedure_items_new(request: HttpRequest, pk: int) -> HttpResponse:
             "title": f"Ajouter des éléments à « {procedure.name} »",
             "breadcrumb_data": _breadcrumb("Ajouter des éléments", procedure),
             "procedure": procedure,
-            "typed": typed,
-            "picked": picked,
-            "imported": imported,
+            "items": procedure_items(procedure),
+            "form": form,
+            # Browsers never fill a file input again: the person is told to choose it anew.
+            "file_to_choose_again": sent and bool(request.FILES),
             "max_kilobytes": MAX_FILE_BYTES // 1024,
         },
-        status=400 if action else 200,
+        status=400 if request.method == "POST" else 200,
     )
-
-
-def _add_items(
-    procedure: Procedure,
-    user: User,
-    action: str | None,
-    typed: TypedItemsForm,
-    picked: PickItemsForm,
-    imported: ImportItemsForm,
-    matcher: Any,
-) -> int | None:
-    """The number of items added, or None when the chosen form is invalid (or none was sent)."""
-    if action == "saisir" and typed.is_valid():
-        labels = typed.cleaned_data["labels"]
-        return len(
-            procedure_items_add(
-                procedure=procedure, labels=labels, source=ItemSource.TYPED, added_by=user
-            )
-        )
-    if action == "choisir" and picked.is_valid():
-        return len(
-            procedure_items_pick(
-                procedure=procedure,
-                slugs=picked.cleaned_data["items"],
-                added_by=user,
-                matcher=matcher,
-            )
-        )
-    if action == "importer" and imported.is_valid():
-        upload = imported.cleaned_data["export"]
-        if upload.size > MAX_FILE_BYTES:
-            raise ImportRefused(
-                f"Le fichier dépasse {MAX_FILE_BYTES // 1024} Ko ({upload.size // 1024} Ko)."
-            )
-        result = read_form_export(name=upload.name, content=upload.read(MAX_FILE_BYTES + 1))
-        return len(
-            procedure_items_add(
-                procedure=procedure,
-                labels=result.labels,
-                source=ItemSource.IMPORTED,
-                added_by=user,
-            )
-        )
-    return None
 
 
 @require_POST
@@ -325,22 +282,15 @@ def procedure_diagnose(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _diagnostic_page(
-    request: HttpRequest,
-    procedure: Procedure,
-    diagnostic: Diagnostic,
-    *,
-    coverage_form: CoverageForm | None = None,
-    status: int = 200,
+    request: HttpRequest, procedure: Procedure, diagnostic: Diagnostic
 ) -> HttpResponse:
     latest = is_latest_diagnostic(diagnostic)
     can_change = latest and can_edit_procedure(request.user, procedure)
-    if can_change and coverage_form is None:
-        coverage_form = CoverageForm(rows=diagnostic_coverage(diagnostic))
     return render(
         request,
         "www/procedures/diagnostic_detail.html",
         {
-            "title": f"Diagnostic de « {procedure.name} » du {diagnostic.run_at:%d/%m/%Y}",
+            "title": f"Diagnostic de « {procedure.name} » du {date_fr(diagnostic.run_at)}",
             "breadcrumb_data": _breadcrumb("Diagnostic", procedure),
             "procedure": procedure,
             "diagnostic": diagnostic,
@@ -348,12 +298,9 @@ def _diagnostic_page(
             "suggestions": diagnostic_suggestions(diagnostic),
             "is_latest": latest,
             "can_request": can_change,
-            "coverage_form": coverage_form
-            if can_change and coverage_form and coverage_form.rows
-            else None,
+            "can_change_coverage": can_change and bool(diagnostic_coverage(diagnostic)),
             "replaceable": REPLACEABLE,
         },
-        status=status,
     )
 
 
@@ -365,30 +312,46 @@ def diagnostic_detail(request: HttpRequest, pk: int, diagnostic_pk: int) -> Http
     return _diagnostic_page(request, procedure, diagnostic)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def procedure_coverage_edit(request: HttpRequest, pk: int, diagnostic_pk: int) -> HttpResponse:
-    """The agent's shares of the public covered, then a new diagnostic counting with them."""
+    """The agent's shares of the public covered, on their own page (the diagnostic page keeps
+    its own form for the requests to prepare), then a new diagnostic counting with them."""
     procedure = _editable(request, pk)
     diagnostic = diagnostic_with_matches(procedure, diagnostic_pk)
     if diagnostic is None:
         raise Http404("Diagnostic inconnu")
-    if not is_latest_diagnostic(diagnostic):
+    latest = is_latest_diagnostic(diagnostic)
+    if request.method == "POST" and not latest:
         messages.error(request, "Modifiez les hypothèses depuis le dernier diagnostic.")
         return redirect("www:diagnostic_detail", pk=procedure.pk, diagnostic_pk=diagnostic.pk)
-    form = CoverageForm(request.POST, rows=diagnostic_coverage(diagnostic))
-    if not form.is_valid():
-        return _diagnostic_page(request, procedure, diagnostic, coverage_form=form, status=400)
-    try:
-        updated = procedure_coverage_update(
-            procedure=procedure, shares=form.shares(), changed_by=_user(request)
-        )
-    except ProcedureRefused as error:
-        form.add_error(None, str(error))
-        return _diagnostic_page(request, procedure, diagnostic, coverage_form=form, status=400)
-    messages.success(
-        request, "Hypothèses enregistrées : le diagnostic a été relancé avec ces parts."
+    form = CoverageForm(
+        request.POST if request.method == "POST" else None, rows=diagnostic_coverage(diagnostic)
     )
-    return redirect("www:diagnostic_detail", pk=procedure.pk, diagnostic_pk=updated.pk)
+    if request.method == "POST" and form.is_valid():
+        try:
+            updated = procedure_coverage_update(
+                procedure=procedure, shares=form.shares(), changed_by=_user(request)
+            )
+        except ProcedureRefused as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request, "Hypothèses enregistrées : le diagnostic a été relancé avec ces parts."
+            )
+            return redirect("www:diagnostic_detail", pk=procedure.pk, diagnostic_pk=updated.pk)
+    return render(
+        request,
+        "www/procedures/coverage_edit.html",
+        {
+            "title": f"Hypothèses de couverture de « {procedure.name} »",
+            "breadcrumb_data": _breadcrumb("Hypothèses de couverture", procedure),
+            "procedure": procedure,
+            "diagnostic": diagnostic,
+            "is_latest": latest,
+            "form": form if latest and form.rows else None,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @require_POST
