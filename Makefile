@@ -64,7 +64,9 @@ bench: install
 
 # Re-takes the screenshots of docs/parcours.md by running the end-to-end journey tests.
 screenshots: install node_modules/.package-lock.json
-	DLNUF_SCREENSHOTS_DIR=docs/parcours $(VENV)/bin/pytest tests/www/test_journey.py tests/www/test_guichet_journey.py
+	DLNUF_SCREENSHOTS_DIR=docs/parcours $(VENV)/bin/pytest tests/www/test_journey.py tests/www/test_guichet_journey.py \
+		tests/www/test_accounts_journeys_browser.py tests/www/test_request_use_case_browser.py \
+		tests/www/test_solutions_browser.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -164,6 +164,10 @@ MEDIA_ROOT = Path(env.str("DLNUF_MEDIA_ROOT", default=str(VAR_DIR / "media")))
 
 # Public address of the portal, for links in e-mails.
 DLNUF_SITE_URL = env.str("DLNUF_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The host of the service, shown in the legal notice (empty: the page says it is to be filled in).
+DLNUF_HOSTING_NAME = env.str("DLNUF_HOSTING_NAME", default="")
+DLNUF_HOSTING_ADDRESS = env.str("DLNUF_HOSTING_ADDRESS", default="")
+DLNUF_HOSTING_CONTACT = env.str("DLNUF_HOSTING_CONTACT", default="")
 
 LOGIN_URL = "www:login"
 LOGIN_REDIRECT_URL = "www:home"
@@ -264,6 +268,14 @@ AUTHENTICATION_BACKENDS = [
 DLNUF_LOGIN_ATTEMPTS_PER_WINDOW = env.int("DLNUF_LOGIN_ATTEMPTS_PER_WINDOW", default=5)
 DLNUF_LOGIN_ATTEMPTS_PER_CLIENT = env.int("DLNUF_LOGIN_ATTEMPTS_PER_CLIENT", default=50)
 DLNUF_LOGIN_WINDOW_SECONDS = env.int("DLNUF_LOGIN_WINDOW_SECONDS", default=900)
+# Forgotten password: the e-mailed link works for an hour; per hour, an address receives at most
+# DLNUF_PASSWORD_RESET_EMAILS_PER_HOUR links and one client sends DLNUF_ACCOUNT_FORMS_PER_HOUR
+# forms (password reset, account request).
+PASSWORD_RESET_TIMEOUT = env.int("DLNUF_PASSWORD_RESET_SECONDS", default=3600)
+DLNUF_PASSWORD_RESET_EMAILS_PER_HOUR = env.int("DLNUF_PASSWORD_RESET_EMAILS_PER_HOUR", default=3)
+DLNUF_ACCOUNT_FORMS_PER_HOUR = env.int("DLNUF_ACCOUNT_FORMS_PER_HOUR", default=10)
+# Invitations to create an account are valid this many days, once.
+DLNUF_INVITATION_VALIDITY_DAYS = env.int("DLNUF_INVITATION_VALIDITY_DAYS", default=7)
 # Reverse proxies in front of the portal that append to X-Forwarded-For (0: use REMOTE_ADDR).
 DLNUF_TRUSTED_PROXY_COUNT = env.int("DLNUF_TRUSTED_PROXY_COUNT", default=0)
 
@@ -354,6 +366,8 @@ DLNUF_RESPONSE_CACHE_SECONDS = env.int("DLNUF_RESPONSE_CACHE_SECONDS", default=0
 DLNUF_CREDENTIAL_DEFAULT_DAYS = env.int("DLNUF_CREDENTIAL_DEFAULT_DAYS", default=548)
 # After a rotation the old credential keeps working this long, so software can switch over.
 DLNUF_CREDENTIAL_ROTATION_GRACE_HOURS = env.int("DLNUF_CREDENTIAL_ROTATION_GRACE_HOURS", default=24)
+# How long the one-time link e-mailed to a request's technical contact shows the new secret.
+DLNUF_CREDENTIAL_LINK_DAYS = env.int("DLNUF_CREDENTIAL_LINK_DAYS", default=7)
 
 # --- Journal -------------------------------------------------------------------------------
 # The signing key is the hex form of a 32-byte Ed25519 private key (any 32 random bytes are one).

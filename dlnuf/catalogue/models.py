@@ -246,3 +246,88 @@ class PublicApi(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class TermsVersion(models.Model):
+    """One published version of a dataset's terms of use (conditions générales d'utilisation).
+
+    A published version never changes: applicants accept one version, and the record of what
+    they accepted must keep meaning the same text. A change is a new version.
+    """
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="terms_versions")
+    number = models.PositiveSmallIntegerField("version")
+    published_on = models.DateField("date de publication")
+    text = models.TextField("texte")
+
+    class Meta:
+        ordering = ["dataset", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "number"], name="unique_terms_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset.slug} : conditions d'utilisation, version {self.number}"
+
+    def paragraphs(self) -> list[str]:
+        return [part.strip() for part in self.text.split("\n\n") if part.strip()]
+
+
+class UseCaseTemplate(models.Model):
+    """A typical use of a dataset (cantine scolaire, marchés publics…) that prefills a request.
+
+    ``legal_basis`` is one of the catalogue's own legal bases, so that a prefilled request only
+    ever cites a text the catalogue already lists; ``legal_basis_nature`` is the value of the
+    request's « nature du texte » list that matches it.
+    """
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="use_cases")
+    slug = models.SlugField()
+    name = models.CharField("cas d'usage", max_length=255)
+    request_title = models.CharField("intitulé proposé", max_length=255)
+    purpose = models.TextField("finalité proposée")
+    scope_slugs = models.JSONField("périmètres proposés", default=list)
+    legal_basis = models.ForeignKey(LegalBasis, on_delete=models.PROTECT, related_name="+")
+    legal_basis_nature = models.CharField("nature du texte", max_length=30)
+    retention_months = models.PositiveSmallIntegerField("durée de conservation proposée (mois)")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["dataset", "position", "slug"]
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "slug"], name="unique_use_case_per_dataset")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset.slug} : {self.name}"
+
+
+class DatasetChangeKind(models.TextChoices):
+    TERMS = "terms", "nouvelle version des conditions"
+    SCOPE_ADDED = "scope_added", "périmètre ajouté"
+    SCOPE_REMOVED = "scope_removed", "périmètre retiré"
+    FIELD_ADDED = "field_added", "champ ajouté"
+    FIELD_REMOVED = "field_removed", "champ retiré"
+    ADDRESS = "address", "changement d'adresse"
+    INCIDENT = "incident", "incident"
+    OTHER = "other", "autre changement"
+
+
+class DatasetChange(models.Model):
+    """One line of a dataset's public changelog.
+
+    Lines come from the seed files (``changes``) or are written by the loader when a reload
+    changes what consumers rely on (a scope, a field, an address, the terms).
+    """
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="changes")
+    occurred_on = models.DateField("date")
+    kind = models.CharField("nature", max_length=20, choices=DatasetChangeKind.choices)
+    description = models.TextField("description")
+    detected = models.BooleanField("relevé au chargement du catalogue", default=False)
+
+    class Meta:
+        ordering = ["dataset", "-occurred_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.dataset.slug} {self.occurred_on} : {self.get_kind_display()}"

@@ -10,11 +10,14 @@ from django.utils.text import slugify
 
 from dlnuf.catalogue.models import (
     Dataset,
+    DatasetChange,
     Endpoint,
     Provider,
     PublicApi,
     Scope,
     SupportingDocument,
+    TermsVersion,
+    UseCaseTemplate,
 )
 from dlnuf.catalogue.text import fold, singular
 
@@ -426,3 +429,34 @@ def contact_links(contact: str) -> list[tuple[str, str]]:
         elif part.startswith(("http://", "https://")):
             links.append((part, part))
     return links
+
+
+def current_terms(dataset: Dataset) -> TermsVersion | None:
+    """The version of the dataset's terms an applicant must accept now (None: no terms)."""
+    return dataset.terms_versions.order_by("-number").first()
+
+
+def terms_version(dataset: Dataset, number: int) -> TermsVersion | None:
+    return dataset.terms_versions.filter(number=number).first()
+
+
+def dataset_changes(dataset: Dataset) -> QuerySet[DatasetChange]:
+    """The dataset's changelog, most recent first."""
+    return dataset.changes.order_by("-occurred_on", "-pk")
+
+
+def use_cases_for(dataset: Dataset) -> QuerySet[UseCaseTemplate]:
+    return dataset.use_cases.select_related("legal_basis").order_by("position", "slug")
+
+
+def use_cases_by_dataset(datasets: Iterable[Dataset]) -> dict[int, list[UseCaseTemplate]]:
+    """The use-case templates of these datasets, grouped by dataset id, in display order."""
+    grouped: dict[int, list[UseCaseTemplate]] = {}
+    templates = (
+        UseCaseTemplate.objects.filter(dataset__in=list(datasets))
+        .select_related("dataset", "legal_basis")
+        .order_by("dataset__title", "position", "slug")
+    )
+    for template in templates:
+        grouped.setdefault(template.dataset_id, []).append(template)
+    return grouped

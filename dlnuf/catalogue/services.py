@@ -22,12 +22,15 @@ from typing import Any
 
 import yaml
 from django.db import models, transaction
+from django.utils import timezone
 
 from dlnuf.catalogue.models import (
     AuthKind,
     Connector,
     ConnectorKind,
     Dataset,
+    DatasetChange,
+    DatasetChangeKind,
     Endpoint,
     LegalBasis,
     Openness,
@@ -37,9 +40,12 @@ from dlnuf.catalogue.models import (
     Scope,
     SubjectKind,
     SupportingDocument,
+    TermsVersion,
+    UseCaseTemplate,
 )
 from dlnuf.catalogue.selectors import forget_dataset_rules
 from dlnuf.french import plural
+from dlnuf.habilitations.models import LegalBasisNature
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -86,6 +92,9 @@ _KIND_LABELS = {
     "datasets": "jeux de données",
     "endpoints": "points d'accès",
     "scopes": "périmètres",
+    "terms_versions": "versions des conditions d'utilisation",
+    "use_cases": "cas d'usage",
+    "changes": "lignes de l'historique des changements",
     "public_api_producers": "producteurs d'API publiques",
     "public_apis": "API publiques hors passerelle",
 }
@@ -236,6 +245,20 @@ def _is_optional_percent(value: Any) -> str | None:
     return None
 
 
+def _is_date(value: Any) -> str | None:
+    return "doit être une date AAAA-MM-JJ" if value is None else _is_optional_date(value)
+
+
+def _is_positive(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        return "doit être un entier strictement positif"
+    return None
+
+
+def _as_date(value: str | datetime.date) -> datetime.date:
+    return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(value)
+
+
 def _is_optional_date(value: Any) -> str | None:
     if value is None or isinstance(value, datetime.date):
         return None
@@ -296,6 +319,29 @@ _DATASET_FIELDS = {
     "known_links": _Field(_list_of(_is_link_name), default=[]),
     "endpoints": _Field(_is_list, required=True),
     "scopes": _Field(_is_list, required=True),
+    "terms": _Field(_is_list, default=[]),
+    "use_cases": _Field(_is_list, default=[]),
+    "changes": _Field(_is_list, default=[]),
+}
+_TERMS_FIELDS = {
+    "version": _Field(_is_positive, required=True),
+    "date": _Field(_is_date, required=True),
+    "text": _Field(_is_nonempty_text, required=True),
+}
+_USE_CASE_FIELDS = {
+    "slug": _Field(_is_slug, required=True),
+    "name": _Field(_is_nonempty_text, required=True),
+    "title": _Field(_is_nonempty_text, required=True),
+    "purpose": _Field(_is_nonempty_text, required=True),
+    "scopes": _Field(_list_of(_is_scope_slug), required=True),
+    "legal_basis": _Field(_is_slug, required=True),
+    "legal_basis_nature": _Field(_one_of(LegalBasisNature.values), required=True),
+    "retention_months": _Field(_is_positive, required=True),
+}
+_CHANGE_FIELDS = {
+    "date": _Field(_is_date, required=True),
+    "kind": _Field(_one_of(DatasetChangeKind.values), required=True),
+    "description": _Field(_is_nonempty_text, required=True),
 }
 _ENDPOINT_FIELDS = {
     "name": _Field(_is_slug, required=True),
@@ -562,6 +608,89 @@ def _check_datasets(sections: dict[str, list[_Item]], problems: _Problems) -> No
         values["endpoints"] = _clean_endpoints(item, problems)
         values["scopes"] = _clean_scopes(item, problems)
         _check_answer_shape(item, problems)
+        values["terms"] = _clean_terms(item, problems)
+        values["use_cases"] = _clean_use_cases(item, known["legal_bases"], problems)
+        values["changes"] = [
+            change
+            for index, raw in enumerate(values["changes"])
+            if (
+                change := _clean(
+                    raw,
+                    _CHANGE_FIELDS,
+                    None,
+                    item.file,
+                    f"{item.where}.changes[{index + 1}]",
+                    problems,
+                )
+            )
+            is not None
+        ]
+
+
+def _clean_terms(item: _Item, problems: _Problems) -> list[dict[str, Any]]:
+    """Versions numbered without gaps from 1, dated in the same order."""
+    versions: list[dict[str, Any]] = []
+    for index, raw in enumerate(item.values["terms"]):
+        where = f"{item.where}.terms[{index + 1}]"
+        version = _clean(raw, _TERMS_FIELDS, None, item.file, where, problems)
+        if version is not None:
+            version["date"] = _as_date(version["date"])
+            versions.append(version)
+    versions.sort(key=lambda version: version["version"])
+    numbers = [version["version"] for version in versions]
+    if numbers != list(range(1, len(numbers) + 1)):
+        problems.add(
+            item.file,
+            f"{item.where}.terms",
+            "les versions doivent être numérotées 1, 2, 3… sans doublon ni trou",
+        )
+    dates = [version["date"] for version in versions]
+    if dates != sorted(dates):
+        problems.add(
+            item.file, f"{item.where}.terms", "une version ne peut pas précéder la précédente"
+        )
+    return versions
+
+
+def _clean_use_cases(
+    item: _Item, known_legal_bases: set[str], problems: _Problems
+) -> list[dict[str, Any]]:
+    """Templates may only tick the dataset's own scopes and cite its own legal bases."""
+    scope_slugs = {scope["slug"] for scope in item.values["scopes"]}
+    use_cases: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(item.values["use_cases"]):
+        where = f"{item.where}.use_cases{_item_label(raw, index)}"
+        use_case = _clean(raw, _USE_CASE_FIELDS, UseCaseTemplate, item.file, where, problems)
+        if use_case is None:
+            continue
+        if use_case["slug"] in seen:
+            problems.add(item.file, f"{where}.slug", f"« {use_case['slug']} » apparaît deux fois")
+        seen.add(use_case["slug"])
+        if len(use_case["title"]) > 255:
+            problems.add(item.file, f"{where}.title", "trop long (255 caractères au plus)")
+        if not use_case["scopes"]:
+            problems.add(item.file, f"{where}.scopes", "au moins un périmètre est nécessaire")
+        for slug in use_case["scopes"]:
+            if slug not in scope_slugs:
+                problems.add(
+                    item.file, f"{where}.scopes", f"« {slug} » n'est pas un périmètre de ce jeu"
+                )
+        if use_case["legal_basis"] not in item.values["legal_bases"]:
+            problems.add(
+                item.file,
+                f"{where}.legal_basis",
+                f"« {use_case['legal_basis']} » doit être un des cadres juridiques du jeu "
+                "de données (legal_bases)",
+            )
+        elif use_case["legal_basis"] not in known_legal_bases:
+            problems.add(
+                item.file,
+                f"{where}.legal_basis",
+                f"« {use_case['legal_basis']} » n'est défini nulle part",
+            )
+        use_cases.append(use_case)
+    return use_cases
 
 
 def _check_public_apis(sections: dict[str, list[_Item]], problems: _Problems) -> None:
@@ -762,6 +891,7 @@ def _write_dataset(values: Mapping[str, Any], report: LoadReport, refusals: list
     }
     dataset = Dataset.objects.filter(slug=values["slug"]).first()
     counts = report.counts["datasets"]
+    before = _published_shape(dataset) if dataset is not None else None
     if dataset is None:
         dataset = Dataset.objects.create(
             slug=values["slug"], provider=provider, connector=connector, **attributes
@@ -781,6 +911,13 @@ def _write_dataset(values: Mapping[str, Any], report: LoadReport, refusals: list
     )
     changed |= _sync_endpoints(dataset, values["endpoints"], report.counts["endpoints"])
     changed |= _sync_scopes(dataset, values["scopes"], report.counts["scopes"], refusals)
+    changed |= _sync_terms(dataset, values["terms"], report.counts["terms_versions"], refusals)
+    changed |= _sync_use_cases(dataset, values["use_cases"], report.counts["use_cases"])
+    changed |= _record_seeded_changes(dataset, values["changes"], report.counts["changes"])
+    if before is not None:
+        changed |= _record_detected_changes(
+            dataset, before, _published_shape(dataset), report.counts["changes"]
+        )
     if created:
         counts.created += 1
     elif changed:
@@ -881,6 +1018,185 @@ def _sync_scopes(
         scope.delete()
         counts.deleted += 1
         changed = True
+    return changed
+
+
+def _sync_terms(
+    dataset: Dataset, versions: list[dict[str, Any]], counts: KindCounts, refusals: list[str]
+) -> bool:
+    """Add the new versions; a published version is never rewritten (applicants accepted it)."""
+    existing = {version.number: version for version in dataset.terms_versions.all()}
+    changed = False
+    for values in versions:
+        version = existing.get(values["version"])
+        if version is None:
+            TermsVersion.objects.create(
+                dataset=dataset,
+                number=values["version"],
+                published_on=values["date"],
+                text=values["text"].strip(),
+            )
+            counts.created += 1
+            changed = True
+        elif version.text != values["text"].strip() or version.published_on != values["date"]:
+            refusals.append(
+                f"La version {version.number} des conditions d'utilisation de « {dataset.slug} » "
+                "est déjà publiée et ne peut plus changer : ajoutez une nouvelle version."
+            )
+        else:
+            counts.unchanged += 1
+    return changed
+
+
+def _sync_use_cases(dataset: Dataset, use_cases: list[dict[str, Any]], counts: KindCounts) -> bool:
+    # Requests keep a copy of what a template prefilled, so removing one loses nothing.
+    legal_bases = dict(LegalBasis.objects.values_list("slug", "pk"))
+    existing = {use_case.slug: use_case for use_case in dataset.use_cases.all()}
+    changed = _sync_children(
+        existing,
+        use_cases,
+        key="slug",
+        attributes=lambda values, position: {
+            "name": values["name"],
+            "request_title": values["title"],
+            "purpose": values["purpose"].strip(),
+            "scope_slugs": values["scopes"],
+            "legal_basis_id": legal_bases[values["legal_basis"]],
+            "legal_basis_nature": values["legal_basis_nature"],
+            "retention_months": values["retention_months"],
+            "position": position,
+        },
+        create=lambda slug, attributes: UseCaseTemplate.objects.create(
+            dataset=dataset, slug=slug, **attributes
+        ),
+        counts=counts,
+    )
+    for use_case in existing.values():
+        use_case.delete()
+        counts.deleted += 1
+        changed = True
+    return changed
+
+
+@dataclass(frozen=True)
+class _PublishedShape:
+    """What consumers of a dataset rely on, compared before and after a reload."""
+
+    scopes: dict[str, tuple[str, tuple[str, ...]]]  # slug -> (label, fields)
+    endpoints: dict[str, str]  # name -> path template
+    terms: dict[int, datetime.date]  # version number -> publication date
+
+
+def _published_shape(dataset: Dataset) -> _PublishedShape:
+    return _PublishedShape(
+        scopes={
+            scope.slug: (scope.label, tuple(scope.fields))
+            for scope in Scope.objects.filter(dataset=dataset)
+        },
+        endpoints=dict(
+            Endpoint.objects.filter(dataset=dataset).values_list("name", "path_template")
+        ),
+        terms=dict(
+            TermsVersion.objects.filter(dataset=dataset).values_list("number", "published_on")
+        ),
+    )
+
+
+def _record_detected_changes(
+    dataset: Dataset, before: _PublishedShape, after: _PublishedShape, counts: KindCounts
+) -> bool:
+    """Write a changelog line for each change a consumer must know about.
+
+    Comparing the database before and after the reload (rather than the files with the
+    database) makes a second load of the same files record nothing.
+    """
+    today = timezone.localdate()
+    lines: list[tuple[datetime.date, DatasetChangeKind, str]] = []
+    for slug in after.scopes.keys() - before.scopes.keys():
+        lines.append(
+            (today, DatasetChangeKind.SCOPE_ADDED, f"Périmètre « {after.scopes[slug][0]} » ajouté.")
+        )
+    for slug in before.scopes.keys() - after.scopes.keys():
+        lines.append(
+            (
+                today,
+                DatasetChangeKind.SCOPE_REMOVED,
+                f"Périmètre « {before.scopes[slug][0]} » retiré.",
+            )
+        )
+    for slug in before.scopes.keys() & after.scopes.keys():
+        label, old_fields = before.scopes[slug]
+        new_fields = after.scopes[slug][1]
+        for path in sorted(set(old_fields) - set(new_fields)):
+            lines.append(
+                (
+                    today,
+                    DatasetChangeKind.FIELD_REMOVED,
+                    f"Champ « {path} » retiré du périmètre « {label} ».",
+                )
+            )
+        for path in sorted(set(new_fields) - set(old_fields)):
+            lines.append(
+                (
+                    today,
+                    DatasetChangeKind.FIELD_ADDED,
+                    f"Champ « {path} » ajouté au périmètre « {label} ».",
+                )
+            )
+    for name in sorted(before.endpoints.keys() & after.endpoints.keys()):
+        if before.endpoints[name] != after.endpoints[name]:
+            lines.append(
+                (
+                    today,
+                    DatasetChangeKind.ADDRESS,
+                    f"Adresse du point d'accès « {name} » : {before.endpoints[name]} devient "
+                    f"{after.endpoints[name]}.",
+                )
+            )
+    for number in sorted(after.terms.keys() - before.terms.keys()):
+        # The files often announce a new version in their own words: one line is enough.
+        if DatasetChange.objects.filter(
+            dataset=dataset, kind=DatasetChangeKind.TERMS, occurred_on=after.terms[number]
+        ).exists():
+            continue
+        lines.append(
+            (
+                after.terms[number],
+                DatasetChangeKind.TERMS,
+                f"Version {number} des conditions d'utilisation publiée : les demandes en cours "
+                "doivent l'accepter de nouveau.",
+            )
+        )
+    for occurred_on, kind, description in sorted(lines):
+        DatasetChange.objects.create(
+            dataset=dataset,
+            occurred_on=occurred_on,
+            kind=kind,
+            description=description,
+            detected=True,
+        )
+        counts.created += 1
+    return bool(lines)
+
+
+def _record_seeded_changes(
+    dataset: Dataset, changes: list[dict[str, Any]], counts: KindCounts
+) -> bool:
+    """Lines written in the files are added once; the changelog is never rewritten."""
+    changed = False
+    for values in changes:
+        _, created = DatasetChange.objects.get_or_create(
+            dataset=dataset,
+            occurred_on=_as_date(values["date"]),
+            kind=values["kind"],
+            description=values["description"].strip(),
+            defaults={"detected": False},
+        )
+        if created:
+            counts.created += 1
+            changed = True
+        else:
+            counts.unchanged += 1
     return changed
 
 

@@ -15,9 +15,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from dlnuf.catalogue.models import Dataset
+from dlnuf.catalogue.selectors import current_terms
 from dlnuf.habilitations import services
 from dlnuf.habilitations.emails import notifications_muted
-from dlnuf.habilitations.models import AuthorizationRequest, RequestState
+from dlnuf.habilitations.models import AuthorizationRequest, RequestState, Solution
+from dlnuf.habilitations.solutions import solution_declare, solution_join
 from dlnuf.organisations.models import Organisation, User
 
 LYON = "21690123100011"
@@ -104,9 +106,11 @@ def load_demo(*, stdout: TextIOBase) -> None:
     """Create the demonstration requests (idempotent; refused in production)."""
     if settings.IS_PRODUCTION:
         raise CommandError("Les données de démonstration sont refusées en production.")
-    emails = {demo.applicant for demo in DEMO_REQUESTS} | {
-        demo.instructor for demo in DEMO_REQUESTS if demo.instructor
-    }
+    emails = (
+        {demo.applicant for demo in DEMO_REQUESTS}
+        | {demo.instructor for demo in DEMO_REQUESTS if demo.instructor}
+        | {VENDOR_AGENT}
+    )
     users = {user.email: user for user in User.objects.filter(email__in=emails)}
     missing = sorted(emails - set(users))
     if missing:
@@ -123,6 +127,7 @@ def load_demo(*, stdout: TextIOBase) -> None:
             stdout.write(
                 f"  {demo.title} ({demo.dataset}, {demo.state.label}) : {outcome}\n",
             )
+        stdout.write(f"Solution d'éditeur de démonstration : {_ensure_solution(users, datasets)}\n")
 
 
 def _slugs() -> set[str]:
@@ -152,6 +157,10 @@ def _ensure(demo: DemoRequest, users: dict[str, User], datasets: dict[str, Datas
     )
     if demo.state == RequestState.DRAFT:
         return "créée"
+    # Submitting takes the dataset's current terms of use, accepted as the form asks.
+    request = services.authorization_request_accept_terms(
+        request=request, actor=agent, version=current_terms(dataset)
+    )
     request = services.authorization_request_submit(request=request, actor=agent)
     decider = users.get(demo.instructor)
     if decider is None:
@@ -195,3 +204,83 @@ def _filled_in(
         "volume_justification": "Environ 20 000 dossiers par an, avec un pic à la rentrée.",
         "go_live_date": timezone.localdate() + timedelta(days=90),
     }
+
+
+VENDOR = "84123456700011"
+VENDOR_AGENT = "editeur@demo.dlnuf.fr"
+DEMO_SOLUTION = {
+    "name": "Cantine Facile",
+    "version": "4.2",
+    "use_case": "Facturation de la restauration scolaire : le tarif de chaque famille suit son "
+    "quotient familial, sans justificatif à fournir.",
+    "security_description": "Accès nominatifs avec double facteur, chiffrement au repos et en "
+    "transit, journalisation des consultations, test d'intrusion annuel.",
+    "hosting": "Hébergeur qualifié SecNumCloud, centres de données en France.",
+}
+
+
+def _ensure_solution(users: dict[str, User], datasets: dict[str, Dataset]) -> str:
+    """The vendor's solution for the canteen, approved, and Paris's joining request waiting for
+    the instructor's decision."""
+    vendor = Organisation.objects.get(siret=VENDOR)
+    if Solution.objects.filter(vendor=vendor, name=DEMO_SOLUTION["name"]).exists():
+        return "déjà présente"
+    agent = users[VENDOR_AGENT]
+    solution = solution_declare(
+        vendor=vendor,
+        dataset=datasets["quotient-familial"],
+        actor=agent,
+        values=DEMO_SOLUTION,
+        purpose="Appliquer à chaque famille le tarif de cantine de sa tranche de quotient "
+        "familial.",
+        scope_slugs=["cnaf_quotient_familial"],
+    )
+    values = _filled_in(DEMO_REQUESTS[0], vendor, datasets["quotient-familial"])
+    domain_values = {
+        "title": solution.request.title,
+        "procedure_names": "Inscription à la restauration scolaire",
+        "data_recipients": "Agents des services de restauration scolaire des communes clientes",
+        "business_contact_email": "commercial@cantine-facile.fr",
+        "technical_contact_email": "technique@cantine-facile.fr",
+        "dpo_email": "dpo@cantine-facile.fr",
+        "controller_name": "Présidente de Cantine Facile",
+        "controller_email": "direction@cantine-facile.fr",
+        "expected_calls_per_minute": 10,
+    }
+    services.authorization_request_update(
+        request=solution.request, actor=agent, values={**values, **domain_values}
+    )
+    terms = current_terms(datasets["quotient-familial"])
+    if terms is not None:
+        services.authorization_request_accept_terms(
+            request=solution.request, actor=agent, version=terms
+        )
+    services.authorization_request_submit(request=solution.request, actor=agent)
+    services.authorization_request_validate(
+        request=solution.request,
+        actor=users[INSTRUCTOR_CNAF],
+        comment="Solution habilitée : les communes clientes peuvent y adhérer.",
+    )
+    solution.refresh_from_db()
+    paris = Organisation.objects.get(siret=PARIS)
+    solution_join(
+        solution=solution,
+        organisation=paris,
+        actor=users[AGENT_PARIS],
+        values={
+            "legal_basis_nature": "crpa_l114_8",
+            "legal_basis_article": "Délibération du Conseil de Paris 2026 DASCO 12",
+            "legal_basis_url": "https://www.paris.fr/pages/les-deliberations-du-conseil-de-paris",
+            "dpo_name": "Délégué à la protection des données",
+            "dpo_email": "dpo@paris.fr",
+            "technical_contact_name": "Équipe du système d'information",
+            "technical_contact_email": "si@paris.fr",
+            "controller_name": "Maire de Paris",
+            "controller_email": "cabinet@paris.fr",
+            "expected_calls_per_minute": 30,
+            "volume_justification": "Environ 130 000 enfants inscrits, pic à la rentrée.",
+            "go_live_date": timezone.localdate() + timedelta(days=60),
+        },
+        terms_version=terms,
+    )
+    return "créée"

@@ -3,8 +3,9 @@
 They are stored in the outbox inside the transaction that caused them (``dlnuf.outbox``) and
 delivered by the worker once it commits, with retries: a rolled-back transition sends nothing, a
 committed one is announced even if the mail server is down for a while, and a failing mail server
-never undoes a decision. No e-mail ever carries a credential secret; they link to the portal
-instead.
+never undoes a decision. No e-mail ever carries a credential secret: they link to the portal
+instead, and the technical contact's e-mail links to a page that shows the secret once, after a
+confirmation click.
 """
 
 from collections.abc import Callable, Iterable, Iterator
@@ -18,8 +19,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from dlnuf.french import date_fr
 from dlnuf.habilitations.models import (
     AuthorizationRequest,
+    CredentialDeliveryLink,
     Habilitation,
     RequestMessage,
     RequestTransition,
@@ -262,6 +265,31 @@ def _habilitation_facts(habilitation: Habilitation) -> list[tuple[str, str]]:
         ("Donnée", f"{habilitation.dataset.title} ({habilitation.dataset.provider})"),
         ("Échéance", f"{timezone.localtime(habilitation.expires_at):%d/%m/%Y}"),
     ]
+
+
+def credential_link_notice(link: CredentialDeliveryLink, token: str) -> Notice:
+    """The e-mail to a request's technical contact with the one-time link to a new secret."""
+    credential = link.credential
+    habilitation = credential.habilitation
+    environment = credential.get_environment_display()
+    return Notice(
+        subject=f"Votre jeton d'accès ({environment}) à « {habilitation.dataset.title} »",
+        recipients=[link.recipient_email],
+        paragraphs=[
+            f"Vous êtes le contact technique de {habilitation.organisation} pour la donnée "
+            f"« {habilitation.dataset.title} ». Un jeton d'accès ({environment}) vient d'être "
+            "émis pour votre logiciel.",
+            "Le lien ci-dessous l'affiche une seule fois, après confirmation, sans compte sur le "
+            f"portail. Il expire le {date_fr(link.expires_at, with_time=True)}. Ouvrez-le quand "
+            "vous êtes prêt à ranger le jeton dans le coffre à secrets de votre logiciel ; ne "
+            "transférez pas ce courriel.",
+            "Si le lien a expiré ou a déjà servi, demandez aux demandeurs de votre organisation "
+            "de vous en envoyer un nouveau depuis le portail.",
+        ],
+        link_url=site_link("www:credential_link", token=token),
+        link_label="Afficher le jeton",
+        facts=[*_habilitation_facts(habilitation), ("Préfixe du jeton", f"{credential.prefix}…")],
+    )
 
 
 def send_notice(notice: Notice) -> int:

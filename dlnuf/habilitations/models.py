@@ -6,7 +6,7 @@ from django.db import models
 from django.utils import timezone
 
 from dlnuf.append_only import AppendOnlyModel, AppendOnlyViolation
-from dlnuf.catalogue.models import Dataset, Provider, Scope
+from dlnuf.catalogue.models import Dataset, Provider, Scope, TermsVersion, UseCaseTemplate
 from dlnuf.organisations.models import Organisation
 
 
@@ -213,9 +213,30 @@ class AuthorizationRequest(models.Model):
         related_name="requests",
     )
 
+    # The terms of use the applicant accepted: the version, who and when.
+    terms_version = models.ForeignKey(
+        TermsVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    terms_accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    terms_accepted_at = models.DateTimeField(null=True, blank=True)
+    # The use-case template the request started from; its name and the values it prefilled are
+    # copied, so the instructor still sees what changed after the template is edited or removed.
+    use_case = models.ForeignKey(
+        UseCaseTemplate, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    use_case_name = models.CharField("cas d'usage", max_length=255, blank=True)
+    use_case_values = models.JSONField("valeurs proposées par le cas d'usage", default=dict)
+
     class Meta:
         ordering = ["-updated_at", "-pk"]
-        indexes = [models.Index(fields=["state", "dataset"], name="request_state_dataset_idx")]
+        indexes = [
+            models.Index(fields=["state", "dataset"], name="request_state_dataset_idx"),
+            # The request lists sort by either date and filter on the submission date.
+            models.Index(fields=["updated_at", "id"], name="request_updated_idx"),
+            models.Index(fields=["submitted_at", "id"], name="request_submitted_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"Demande n° {self.pk} — {self.dataset.title}"
@@ -291,6 +312,7 @@ class HabilitationEventKind(models.TextChoices):
     CREDENTIAL_ROTATED = "credential_rotated", "jeton remplacé"
     CREDENTIAL_REVOKED = "credential_revoked", "jeton révoqué"
     CREDENTIAL_REVEALED = "credential_revealed", "jeton affiché"
+    CREDENTIAL_LINK_SENT = "credential_link_sent", "lien d'affichage du jeton envoyé"
 
 
 class HabilitationEvent(HabilitationHistory):
@@ -351,3 +373,136 @@ class ProviderPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"Exigences de {self.provider}"
+
+
+class Solution(models.Model):
+    """A software vendor's solution, habilitated once for a use case through its own request.
+
+    The dataset, scopes, purpose, legal basis and security approval live on ``request``, which
+    follows the common workflow; client organisations then join the approved solution.
+    """
+
+    vendor = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="solutions")
+    request = models.OneToOneField(
+        AuthorizationRequest, on_delete=models.PROTECT, related_name="solution"
+    )
+    name = models.CharField("nom de la solution", max_length=255)
+    version = models.CharField("version", max_length=50)
+    use_case = models.TextField("cas d'usage")
+    security_description = models.TextField("mesures de sécurité")
+    hosting = models.TextField("hébergement")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.version}"
+
+    def is_approved(self, at: datetime | None = None) -> bool:
+        """Validated, and its habilitation still active (a later amendment keeps it approved)."""
+        habilitation = self.request.habilitation
+        return (
+            self.request.state in (RequestState.VALIDATED, RequestState.SUPERSEDED)
+            and habilitation is not None
+            and habilitation.is_active(at)
+        )
+
+
+class SolutionAdhesion(models.Model):
+    """A client organisation's request to use an approved solution (a lighter request)."""
+
+    solution = models.ForeignKey(Solution, on_delete=models.PROTECT, related_name="adhesions")
+    request = models.OneToOneField(
+        AuthorizationRequest, on_delete=models.PROTECT, related_name="solution_adhesion"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Adhésion de {self.request.organisation} à {self.solution}"
+
+
+class RequestSubmission(HabilitationHistory):
+    """What the applicant sent at one submission: the request's fields as they stood, so that
+    any two submissions can be compared. Attachments appear by name, never by content."""
+
+    request = models.ForeignKey(
+        AuthorizationRequest, on_delete=models.PROTECT, related_name="submissions"
+    )
+    number = models.PositiveIntegerField()
+    submitted_at = models.DateTimeField(default=timezone.now)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    values = models.JSONField()
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "number"], name="unique_submission_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"Soumission n° {self.number} de la demande {self.request_id}"
+
+
+class RequestFieldComment(HabilitationHistory):
+    """An instructor's comment on one field or block, written with a request for changes.
+
+    ``target`` is a field name or ``bloc:<section>``. The comment is about ``submission``; it is
+    answered by the next submission (see ``dlnuf.habilitations.revisions``), so the row itself
+    never changes.
+    """
+
+    request = models.ForeignKey(
+        AuthorizationRequest, on_delete=models.PROTECT, related_name="field_comments"
+    )
+    transition = models.ForeignKey(
+        RequestTransition, on_delete=models.PROTECT, related_name="field_comments"
+    )
+    submission = models.ForeignKey(
+        RequestSubmission, on_delete=models.PROTECT, null=True, related_name="field_comments"
+    )
+    target = models.CharField(max_length=60)
+    text = models.TextField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Commentaire sur {self.target} (demande {self.request_id})"
+
+
+class CredentialDeliveryLink(models.Model):
+    """A one-time link e-mailed to a request's technical contact, showing a new credential's
+    secret once without an account: the token is the capability, so only its SHA-256 is kept.
+
+    The secret itself stays sealed in the credential's ``CredentialReveal``: a single encrypted
+    copy, erased by the first reveal, whether through this link or on the applicant's screen.
+    """
+
+    credential = models.ForeignKey(
+        Credential, on_delete=models.CASCADE, related_name="delivery_links"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    recipient_name = models.CharField(max_length=255, blank=True)
+    recipient_email = models.EmailField()
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    # Set when a newer link for the same credential is sent: only the latest one works.
+    replaced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Lien d'affichage du jeton {self.credential_id} pour {self.recipient_email}"

@@ -1,18 +1,21 @@
 """Reads on habilitations, including the gateway's hot-path credential lookup."""
 
 import functools
+import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import connection
 from django.db.models import BigIntegerField, Count, ExpressionWrapper, F, Q, QuerySet
 from django.utils import timezone
 
-from dlnuf.catalogue.models import Provider
+from dlnuf.catalogue.models import Dataset, Provider
 from dlnuf.habilitations.models import (
     AuthorizationRequest,
     Credential,
+    CredentialDeliveryLink,
     CredentialReveal,
     Habilitation,
     ProviderPolicy,
@@ -21,9 +24,10 @@ from dlnuf.habilitations.models import (
     RequestTransition,
 )
 from dlnuf.habilitations.transitions import AWAITING_DECISION_STATES
-from dlnuf.habilitations.validation import field_errors
+from dlnuf.habilitations.validation import field_errors, terms_problem
 from dlnuf.journal.models import EPOCH, JournalEntry
 from dlnuf.journal.outcomes import OutcomeCounts, outcome_aggregates, outcome_counts_from
+from dlnuf.organisations.models import Organisation
 from dlnuf.organisations.perms import (
     AnyUser,
     organisations_of,
@@ -200,6 +204,9 @@ def request_missing_information(request: AuthorizationRequest) -> list[str]:
             }
         ).values()
     )
+    terms = terms_problem(request)
+    if terms:
+        missing.append(terms)
     return missing
 
 
@@ -272,13 +279,7 @@ def habilitations_of_providers(user: AnyUser) -> QuerySet[Habilitation]:
 
 def credential_waiting_reveal(credential: Credential) -> bool:
     reveal = CredentialReveal.objects.filter(credential=credential).first()
-    return (
-        reveal is not None
-        and reveal.revealed_at is None
-        and bool(reveal.ciphertext)
-        and reveal.expires_at > timezone.now()
-        and credential.revoked_at is None
-    )
+    return secret_waiting(reveal, credential, timezone.now())
 
 
 # --- Usage, from the journal ----------------------------------------------------------------------
@@ -424,3 +425,153 @@ def renewable(habilitation: Habilitation, now: datetime | None = None) -> bool:
     return habilitation.is_active(now) and habilitation.expires_at - now <= timedelta(
         days=RENEWAL_WINDOW_DAYS
     )
+
+
+# --- One-time links to a new credential ----------------------------------------------------------
+
+
+def technical_contact_for(habilitation: Habilitation) -> tuple[str, str] | None:
+    """Name and e-mail of the technical contact of the latest request that names one."""
+    row = (
+        habilitation.requests.exclude(technical_contact_email="")
+        .order_by("-decided_at", "-pk")
+        .values_list("technical_contact_name", "technical_contact_email")
+        .first()
+    )
+    return None if row is None else (row[0], row[1])
+
+
+def link_token_hash(token: str) -> str:
+    """Link tokens carry 256 random bits, so a plain SHA-256 is enough to store them safely."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def credential_link_by_token(token: str) -> CredentialDeliveryLink | None:
+    if not token or len(token) > 100:
+        return None
+    return (
+        CredentialDeliveryLink.objects.select_related(
+            "credential__habilitation__organisation", "credential__habilitation__dataset"
+        )
+        .filter(token_hash=link_token_hash(token))
+        .first()
+    )
+
+
+def credential_latest_link(credential: Credential) -> CredentialDeliveryLink | None:
+    return CredentialDeliveryLink.objects.filter(credential=credential).first()
+
+
+def secret_waiting(reveal: CredentialReveal | None, credential: Credential, now: datetime) -> bool:
+    """Whether the sealed secret can still be shown (never shown, in time, not revoked)."""
+    return (
+        reveal is not None
+        and reveal.revealed_at is None
+        and bool(reveal.ciphertext)
+        and reveal.expires_at > now
+        and credential.revoked_at is None
+    )
+
+
+def credential_link_problem(
+    link: CredentialDeliveryLink | None, reveal: CredentialReveal | None, now: datetime
+) -> str | None:
+    """Why the link shows nothing (``unknown``, ``used``, ``replaced``, ``expired`` or
+    ``unavailable`` when the secret was shown elsewhere, revoked or dropped), or None."""
+    if link is None:
+        return "unknown"
+    if link.used_at is not None:
+        return "used"
+    if link.replaced_at is not None:
+        return "replaced"
+    if link.expires_at <= now:
+        return "expired"
+    if not secret_waiting(reveal, link.credential, now):
+        return "unavailable"
+    return None
+
+
+# --- Request lists: search, filters, sorting -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestFilters:
+    """What a request list is narrowed to; every criterion is optional."""
+
+    query: str = ""
+    state: str = ""
+    dataset_id: int | None = None
+    organisation_id: int | None = None
+    submitted_from: date | None = None
+    submitted_to: date | None = None
+    order: str = "recent"
+
+
+# Requests never submitted have no submission date: they come last in either direction.
+REQUEST_ORDERINGS = {
+    "recent": (F("updated_at").desc(), F("pk").desc()),
+    "ancien": (F("updated_at").asc(), F("pk").asc()),
+    "soumission-recente": (F("submitted_at").desc(nulls_last=True), F("pk").desc()),
+    "soumission-ancienne": (F("submitted_at").asc(nulls_last=True), F("pk").asc()),
+}
+SIREN_LENGTH = 9
+_NUMBER_PREFIX = re.compile(r"^(n°|no|n|#)", re.IGNORECASE)
+
+
+def _local_midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def requests_search(user: AnyUser, filters: RequestFilters) -> QuerySet[AuthorizationRequest]:
+    """The requests the user may see (``requests_visible_to``), narrowed and sorted.
+
+    The text is looked for in the title, the organisation's name and the dataset's title; a
+    shorter number is also a request number, a longer one (SIREN or SIRET) the start of the
+    organisation's SIRET, spaces and dots ignored as people copy them from documents.
+    """
+    requests = requests_visible_to(user)
+    text = filters.query.strip()
+    if text:
+        condition = (
+            Q(title__icontains=text)
+            | Q(organisation__name__icontains=text)
+            | Q(dataset__title__icontains=text)
+        )
+        digits = _NUMBER_PREFIX.sub("", re.sub(r"[\s.]", "", text))
+        if digits.isdigit() and len(digits) >= SIREN_LENGTH:
+            condition |= Q(organisation__siret__startswith=digits)
+        elif digits.isdigit():
+            condition |= Q(pk=int(digits))
+        requests = requests.filter(condition)
+    if filters.state:
+        requests = requests.filter(state=filters.state)
+    if filters.dataset_id is not None:
+        requests = requests.filter(dataset_id=filters.dataset_id)
+    if filters.organisation_id is not None:
+        requests = requests.filter(organisation_id=filters.organisation_id)
+    if filters.submitted_from is not None:
+        requests = requests.filter(submitted_at__gte=_local_midnight(filters.submitted_from))
+    if filters.submitted_to is not None:
+        requests = requests.filter(
+            submitted_at__lt=_local_midnight(filters.submitted_to + timedelta(days=1))
+        )
+    return requests.order_by(*REQUEST_ORDERINGS.get(filters.order, REQUEST_ORDERINGS["recent"]))
+
+
+def request_filter_choices(
+    user: AnyUser,
+) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """The datasets and the organisations found in the requests the user may see, by name."""
+    visible = requests_visible_to(user)
+    datasets = list(
+        Dataset.objects.filter(pk__in=visible.values("dataset_id"))
+        .order_by("title", "pk")
+        .values_list("pk", "title")
+    )
+    organisations = [
+        (pk, name or siret)
+        for pk, name, siret in Organisation.objects.filter(pk__in=visible.values("organisation_id"))
+        .order_by("name", "siret")
+        .values_list("pk", "name", "siret")
+    ]
+    return datasets, organisations

@@ -14,9 +14,11 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from dlnuf.catalogue.models import Dataset, Scope
+from dlnuf.catalogue.models import Dataset, Scope, TermsVersion, UseCaseTemplate
+from dlnuf.catalogue.selectors import current_terms
 from dlnuf.french import date_fr
 from dlnuf.habilitations.emails import (
+    credential_link_notice,
     expiry_notice,
     notify_habilitation_event,
     notify_message,
@@ -27,6 +29,7 @@ from dlnuf.habilitations.emails import (
 from dlnuf.habilitations.models import (
     AuthorizationRequest,
     Credential,
+    CredentialDeliveryLink,
     CredentialReveal,
     Environment,
     ExpiryReminder,
@@ -34,9 +37,12 @@ from dlnuf.habilitations.models import (
     HabilitationEvent,
     HabilitationEventKind,
     LegalBasisNature,
+    RequestFieldComment,
     RequestMessage,
     RequestState,
+    RequestSubmission,
     RequestTransition,
+    Solution,
 )
 from dlnuf.habilitations.perms import (
     can_manage_credentials,
@@ -44,12 +50,18 @@ from dlnuf.habilitations.perms import (
     can_reveal_credential,
     has_role_for,
 )
+from dlnuf.habilitations.revisions import comment_targets, request_snapshot
 from dlnuf.habilitations.sealing import seal, unseal
 from dlnuf.habilitations.selectors import (
     RENEWAL_WINDOW_DAYS,
+    credential_link_by_token,
+    credential_link_problem,
+    link_token_hash,
     provider_policy,
     renewable,
     request_missing_information,
+    secret_waiting,
+    technical_contact_for,
 )
 from dlnuf.habilitations.transitions import (
     EDITABLE_STATES,
@@ -58,6 +70,7 @@ from dlnuf.habilitations.transitions import (
     Actor,
     refusal_reason,
 )
+from dlnuf.habilitations.use_cases import use_case_prefill
 from dlnuf.habilitations.validation import check_pdf_upload, field_errors, safe_display_name
 from dlnuf.organisations.models import Organisation, User
 from dlnuf.organisations.perms import is_administrator, is_applicant_for
@@ -225,12 +238,18 @@ def authorization_request_create(
     procedure: Procedure | None = None,
     purpose: str = "",
     expected_volume: int | None = None,
+    use_case: UseCaseTemplate | None = None,
 ) -> AuthorizationRequest:
     """A draft request, prefilled (scopes ticked, procedure linked, purpose).
 
     ``expected_volume`` is the expected number of calls per minute at peak. Unknown scope slugs
-    are refused: only the dataset's own scopes can be asked for.
+    are refused: only the dataset's own scopes can be asked for. A ``use_case`` template of the
+    dataset fills in the title, purpose, scopes, legal basis and retention instead.
     """
+    if use_case is not None and use_case.dataset_id != dataset.pk:
+        raise ValidationError(
+            f"Le cas d'usage « {use_case.name} » ne concerne pas « {dataset.title} »."
+        )
     if not (is_applicant_for(created_by, organisation) or is_administrator(created_by)):
         raise ActionForbidden(
             "Seuls les demandeurs de l'organisation peuvent créer une demande pour elle."
@@ -252,6 +271,8 @@ def authorization_request_create(
         business_contact_email=created_by.email,
     )
     request.requested_scopes.set(scopes)
+    if use_case is not None:
+        use_case_prefill(request=request, use_case=use_case)
     _log(request, "create", "", actor=created_by, comment="")
     return request
 
@@ -301,6 +322,38 @@ def authorization_request_update(
 
 
 @transaction.atomic
+def authorization_request_accept_terms(
+    *, request: AuthorizationRequest, actor: User, version: TermsVersion | None
+) -> AuthorizationRequest:
+    """Record that ``actor`` accepts this version of the dataset's terms (None withdraws it).
+
+    Only the current version can be accepted: one published after the page was shown must be
+    read first.
+    """
+    request = _locked(request)
+    if not (is_applicant_for(actor, request.organisation) or is_administrator(actor)):
+        raise ActionForbidden("Seuls les demandeurs de l'organisation peuvent modifier la demande.")
+    if request.state not in EDITABLE_STATES:
+        raise TransitionRefused("La demande ne peut plus être modifiée.")
+    if version is None:
+        request.terms_version = request.terms_accepted_by = request.terms_accepted_at = None
+    else:
+        current = current_terms(request.dataset)
+        if current is None or current.pk != version.pk:
+            raise ValidationError(
+                "Les conditions d'utilisation ont changé pendant que vous remplissiez la "
+                "demande : lisez la nouvelle version avant de l'accepter."
+            )
+        if request.terms_version_id == version.pk:
+            return request
+        request.terms_version = version
+        request.terms_accepted_by = actor
+        request.terms_accepted_at = timezone.now()
+    request.save(update_fields=["terms_version", "terms_accepted_by", "terms_accepted_at"])
+    return request
+
+
+@transaction.atomic
 def authorization_request_submit(
     *, request: AuthorizationRequest, actor: User, comment: str = ""
 ) -> AuthorizationRequest:
@@ -312,17 +365,51 @@ def authorization_request_submit(
         raise TransitionRefused(
             "La demande est incomplète : complétez-la avant de la soumettre.", problems=problems
         )
-    request.submitted_at = timezone.now()
-    return _move(request, "submit", actor, comment)
+    submitted_at = request.submitted_at = timezone.now()
+    request = _move(request, "submit", actor, comment)
+    RequestSubmission.objects.create(
+        request=request,
+        number=request.submissions.count() + 1,
+        submitted_at=submitted_at,
+        submitted_by=actor,
+        values=request_snapshot(request),
+    )
+    return request
 
 
 @transaction.atomic
 def authorization_request_request_changes(
-    *, request: AuthorizationRequest, actor: User, comment: str
+    *,
+    request: AuthorizationRequest,
+    actor: User,
+    comment: str,
+    field_comments: Mapping[str, str] | None = None,
 ) -> AuthorizationRequest:
+    """Send the request back; ``field_comments`` maps a field name or ``bloc:<section>`` to
+    what the instructor asks about it. Every comment is kept, even once answered."""
     request = _locked(request)
     _check(request, "request_changes", actor, comment)
-    return _move(request, "request_changes", actor, comment)
+    targets = comment_targets()
+    written = {target: text.strip() for target, text in (field_comments or {}).items()}
+    unknown = sorted(target for target in written if target not in targets)
+    if unknown:
+        raise ValidationError(f"Champs inconnus : {', '.join(unknown)}.", code="unknown_field")
+    request = _move(request, "request_changes", actor, comment)
+    review = request.transitions.order_by("pk").last()
+    assert review is not None
+    reviewed = request.submissions.order_by("number").last()
+    for target, text in written.items():
+        if text:
+            RequestFieldComment.objects.create(
+                request=request,
+                transition=review,
+                submission=reviewed,
+                target=target,
+                text=text,
+                author=actor,
+                created_at=review.occurred_at,
+            )
+    return request
 
 
 @transaction.atomic
@@ -360,7 +447,7 @@ def authorization_request_validate_sandbox(
     _check(request, "validate_sandbox", actor, comment)
     granted = _granted_scopes(request, scope_slugs)
     habilitation = _habilitation_grant_for(request, actor, granted, term_months)
-    _issue_credentials(habilitation, [Environment.SANDBOX], actor)
+    _issue_credentials(habilitation, [Environment.SANDBOX], actor, deliver_to=request)
     request.habilitation = habilitation
     request.sandbox_validated_at = timezone.now()
     return _move(request, "validate_sandbox", actor, comment)
@@ -391,10 +478,20 @@ def authorization_request_validate(
         habilitation = _habilitation_replace_terms(
             request.habilitation, actor, granted, term_months, request.purpose
         )
-        _issue_credentials(habilitation, [Environment.PRODUCTION], actor)
+        _issue_credentials(
+            habilitation,
+            _environments_for(request, [Environment.PRODUCTION]),
+            actor,
+            deliver_to=request,
+        )
     else:
         habilitation = _habilitation_grant_for(request, actor, granted, term_months)
-        _issue_credentials(habilitation, [Environment.SANDBOX, Environment.PRODUCTION], actor)
+        _issue_credentials(
+            habilitation,
+            _environments_for(request, [Environment.SANDBOX, Environment.PRODUCTION]),
+            actor,
+            deliver_to=request,
+        )
     request.habilitation = habilitation
     request.decided_at = timezone.now()
     return _move(request, "validate", actor, comment)
@@ -410,7 +507,13 @@ def authorization_request_revoke(
     if request.habilitation is not None:
         habilitation_revoke(habilitation=request.habilitation, actor=actor)
     request.decided_at = timezone.now()
-    return _move(request, "revoke", actor, comment)
+    revoked = _move(request, "revoke", actor, comment)
+    # Imported here: the vendor path builds on this module. Clients that joined a vendor's
+    # solution lose their access with the solution's.
+    from dlnuf.habilitations.solutions import solution_adhesions_revoke
+
+    solution_adhesions_revoke(solution_request=revoked, actor=actor)
+    return revoked
 
 
 @transaction.atomic
@@ -638,9 +741,27 @@ def _habilitation_amend(
     return habilitation
 
 
+def _environments_for(
+    request: AuthorizationRequest, environments: Sequence[Environment]
+) -> list[Environment]:
+    """A vendor's solution is tried in the sandbox only: real data flow through each client's
+    own habilitation, under the client's name."""
+    if Solution.objects.filter(request=request).exists():
+        return [
+            environment for environment in environments if environment != Environment.PRODUCTION
+        ]
+    return list(environments)
+
+
 def _issue_credentials(
-    habilitation: Habilitation, environments: Sequence[Environment], actor: User
+    habilitation: Habilitation,
+    environments: Sequence[Environment],
+    actor: User,
+    *,
+    deliver_to: AuthorizationRequest | None = None,
 ) -> list[Credential]:
+    """Issue the credentials; each secret waits, sealed, to be shown once, and is also sent by a
+    one-time link to the technical contact named in ``deliver_to``."""
     credentials = []
     for environment in environments:
         issued = credential_issue(
@@ -657,6 +778,15 @@ def _issue_credentials(
             detail=f"Jeton {issued.credential.get_environment_display()} "
             f"{issued.credential.prefix}…",
         )
+        if deliver_to is not None and deliver_to.technical_contact_email:
+            notify_on_commit(
+                partial(
+                    _credential_link_to_technical_contact,
+                    credential=issued.credential,
+                    request=deliver_to,
+                    actor=actor,
+                )
+            )
         credentials.append(issued.credential)
     return credentials
 
@@ -727,6 +857,124 @@ def credential_reveal(*, credential: Credential, actor: User) -> str:
         actor=actor,
     )
     return secret
+
+
+class CredentialLinkUnusable(Exception):
+    """A one-time link that shows nothing; ``reason`` comes from ``credential_link_problem``."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def credential_link_lifetime() -> timedelta:
+    return timedelta(days=settings.DLNUF_CREDENTIAL_LINK_DAYS)
+
+
+def _credential_link_create(
+    *, credential: Credential, recipient_name: str, recipient_email: str, actor: User | None
+) -> CredentialDeliveryLink:
+    """Replace any earlier link of the credential by a new one, and e-mail it.
+
+    A sealed secret due to be dropped before the new link expires is kept until then.
+    """
+    now = timezone.now()
+    CredentialDeliveryLink.objects.filter(
+        credential=credential, used_at__isnull=True, replaced_at__isnull=True
+    ).update(replaced_at=now)
+    token = secrets.token_urlsafe(32)
+    link = CredentialDeliveryLink.objects.create(
+        credential=credential,
+        token_hash=link_token_hash(token),
+        recipient_name=recipient_name,
+        recipient_email=recipient_email,
+        sent_by=actor,
+        created_at=now,
+        expires_at=now + credential_link_lifetime(),
+    )
+    CredentialReveal.objects.filter(credential=credential, expires_at__lt=link.expires_at).update(
+        expires_at=link.expires_at
+    )
+    HabilitationEvent.objects.create(
+        habilitation_id=credential.habilitation_id,
+        credential=credential,
+        kind=HabilitationEventKind.CREDENTIAL_LINK_SENT,
+        actor=actor,
+        detail=f"Lien envoyé à {recipient_email}, valable jusqu'au "
+        f"{date_fr(link.expires_at, with_time=True)}.",
+    )
+    send_notice(credential_link_notice(link, token))
+    return link
+
+
+def _credential_link_to_technical_contact(
+    *, credential: Credential, request: AuthorizationRequest, actor: User
+) -> None:
+    _credential_link_create(
+        credential=credential,
+        recipient_name=request.technical_contact_name,
+        recipient_email=request.technical_contact_email,
+        actor=actor,
+    )
+
+
+@transaction.atomic
+def credential_link_send(*, credential: Credential, actor: User) -> CredentialDeliveryLink:
+    """Send a fresh one-time link to the technical contact; earlier links stop working."""
+    if not can_reveal_credential(actor, credential):
+        raise ActionForbidden(
+            "Seuls les demandeurs de l'organisation titulaire peuvent envoyer ce jeton."
+        )
+    credential = Credential.objects.select_for_update().get(pk=credential.pk)
+    reveal = CredentialReveal.objects.select_for_update().filter(credential=credential).first()
+    if not secret_waiting(reveal, credential, timezone.now()):
+        raise TransitionRefused(
+            "Ce jeton a déjà été affiché, ou ne peut plus l'être (délai dépassé ou jeton "
+            "révoqué) : remplacez-le depuis le tableau de bord, puis envoyez le nouveau jeton au "
+            "contact technique."
+        )
+    contact = technical_contact_for(credential.habilitation)
+    if contact is None:
+        raise TransitionRefused(
+            "Aucun contact technique n'est indiqué dans la demande : affichez le jeton vous-même."
+        )
+    name, email = contact
+    return _credential_link_create(
+        credential=credential, recipient_name=name, recipient_email=email, actor=actor
+    )
+
+
+@transaction.atomic
+def credential_link_reveal(*, token: str) -> tuple[CredentialDeliveryLink, str]:
+    """The secret behind a one-time link; the link and the sealed copy are spent at once, in
+    the same transaction, so that two clicks never both see it."""
+    found = credential_link_by_token(token)
+    if found is None:
+        raise CredentialLinkUnusable("unknown")
+    link = (
+        CredentialDeliveryLink.objects.select_for_update(of=("self",))
+        .select_related("credential__habilitation")
+        .get(pk=found.pk)
+    )
+    credential = link.credential
+    reveal = CredentialReveal.objects.select_for_update().filter(credential=credential).first()
+    now = timezone.now()
+    problem = credential_link_problem(link, reveal, now)
+    if problem is not None or reveal is None:
+        raise CredentialLinkUnusable(problem or "unavailable")
+    secret = unseal(bytes(reveal.ciphertext))
+    reveal.ciphertext = b""
+    reveal.revealed_at = now
+    reveal.save(update_fields=["ciphertext", "revealed_at"])
+    link.used_at = now
+    link.save(update_fields=["used_at"])
+    HabilitationEvent.objects.create(
+        habilitation_id=credential.habilitation_id,
+        credential=credential,
+        kind=HabilitationEventKind.CREDENTIAL_REVEALED,
+        detail=f"Affiché par le lien envoyé à {link.recipient_email}.",
+    )
+    return link, secret
 
 
 @transaction.atomic

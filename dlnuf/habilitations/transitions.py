@@ -43,6 +43,25 @@ def _production_allowed(request: AuthorizationRequest) -> str | None:
     return None
 
 
+def _joined_solution_approved(request: AuthorizationRequest) -> str | None:
+    # A client joins a vendor's solution on the strength of its approval: none, no access.
+    adhesion = getattr(request, "solution_adhesion", None)
+    if adhesion is not None and not adhesion.solution.is_approved():
+        return (
+            f"La solution « {adhesion.solution} » n'est plus habilitée : l'adhésion ne peut "
+            "pas être validée."
+        )
+    return None
+
+
+def _validation_allowed(request: AuthorizationRequest) -> str | None:
+    return _joined_solution_approved(request) or _production_allowed(request)
+
+
+def _sandbox_validation_allowed(request: AuthorizationRequest) -> str | None:
+    return _joined_solution_approved(request) or _sandbox_stage_pending(request)
+
+
 @dataclass(frozen=True)
 class Transition:
     action: str
@@ -89,7 +108,7 @@ TRANSITIONS: dict[str, Transition] = {
             Actor.INSTRUCTOR,
             "Valider pour le bac à sable",
             "Demande validée pour le bac à sable",
-            guard=_sandbox_stage_pending,
+            guard=_sandbox_validation_allowed,
         ),
         Transition(
             "request_production",
@@ -106,7 +125,7 @@ TRANSITIONS: dict[str, Transition] = {
             Actor.INSTRUCTOR,
             "Valider",
             "Demande validée",
-            guard=_production_allowed,
+            guard=_validation_allowed,
         ),
         Transition(
             "refuse",

@@ -5,11 +5,17 @@ import unicodedata
 from collections.abc import Mapping
 from datetime import date
 from pathlib import PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
+
+from dlnuf.catalogue.selectors import current_terms
+from dlnuf.french import date_fr
+
+if TYPE_CHECKING:
+    from dlnuf.habilitations.models import AuthorizationRequest
 
 # Personal data kept longer than this needs a written justification.
 RETENTION_WITHOUT_JUSTIFICATION_MONTHS = 36
@@ -64,3 +70,24 @@ def safe_display_name(name: str) -> str:
     base = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode()
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", base).strip("._-") or "document"
     return f"{stem[:100]}.pdf"
+
+
+def terms_problem(request: "AuthorizationRequest") -> str | None:
+    """Why the request cannot be submitted as to the dataset's terms of use, or None.
+
+    Only the current version counts: a version published after the applicant accepted an
+    earlier one must be accepted again.
+    """
+    current = current_terms(request.dataset)
+    if current is None or request.terms_version_id == current.pk:
+        return None
+    version = f"version {current.number} du {date_fr(current.published_on)}"
+    if request.terms_version_id is None:
+        return (
+            f"Acceptez les conditions d'utilisation de « {request.dataset.title} » ({version}) "
+            "pour soumettre la demande."
+        )
+    return (
+        f"Les conditions d'utilisation de « {request.dataset.title} » ont changé ({version}) : "
+        "lisez la nouvelle version et acceptez-la pour soumettre la demande."
+    )

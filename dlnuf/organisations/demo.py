@@ -14,8 +14,15 @@ from django.core.management.base import CommandError
 from django.db import transaction
 
 from dlnuf.catalogue.models import Provider
-from dlnuf.organisations.models import Role, User
-from dlnuf.organisations.services import membership_grant, organisation_get_or_create, user_create
+from dlnuf.organisations.emails import notifications_muted
+from dlnuf.organisations.models import AccountRequest, Invitation, Role, User
+from dlnuf.organisations.services import (
+    account_request_submit,
+    invitation_create,
+    membership_grant,
+    organisation_get_or_create,
+    user_create,
+)
 
 DEMO_PASSWORD = "demo-dlnuf-2026"  # noqa: S105 — published on purpose, refused in production
 
@@ -23,6 +30,7 @@ DEMO_ORGANISATIONS = {
     "13002526500013": "Direction interministérielle du numérique (DINUM)",
     "21690123100011": "Ville de Lyon",
     "21750001600019": "Ville de Paris",
+    "84123456700011": "Cantine Facile, éditeur de logiciels",
 }
 
 
@@ -51,6 +59,7 @@ DEMO_USERS = (
     DemoUser(
         "agent.paris@demo.dlnuf.fr", "Sacha", "Marchand", Role.APPLICANT, siret="21750001600019"
     ),
+    DemoUser("editeur@demo.dlnuf.fr", "Maël", "Bonnet", Role.APPLICANT, siret="84123456700011"),
     DemoUser(
         "instructeur.cnaf@demo.dlnuf.fr", "Dominique", "Leroy", Role.INSTRUCTOR, provider="cnaf-msa"
     ),
@@ -84,6 +93,8 @@ def load_demo(*, stdout: TextIOBase) -> None:
         )
     with transaction.atomic():
         outcomes = [_ensure(demo, providers) for demo in DEMO_USERS]
+        with notifications_muted():
+            _ensure_pending_account_flows()
     stdout.write(f"Comptes de démonstration (mot de passe : {DEMO_PASSWORD}) :\n")
     for demo, outcome in zip(DEMO_USERS, outcomes, strict=True):
         stdout.write(
@@ -114,3 +125,31 @@ def _ensure(demo: DemoUser, providers: dict[str, Provider]) -> str:
     if outcome == "déjà présent" and not had_role:
         outcome = "rôle rétabli"
     return outcome
+
+
+DEMO_INVITED_EMAIL = "lou.girard@demo.dlnuf.fr"
+DEMO_ACCOUNT_REQUEST_EMAIL = "noa.morel@demo.dlnuf.fr"
+
+
+def _ensure_pending_account_flows() -> None:
+    """A pending invitation (Lyon invites a colleague) and an account request to decide, so
+    that the administrators' pages show something."""
+    if not Invitation.objects.filter(email=DEMO_INVITED_EMAIL).exists():
+        lyon = organisation_get_or_create(siret="21690123100011")
+        invitation_create(
+            invited_by=User.objects.get(email="agent.lyon@demo.dlnuf.fr"),
+            email=DEMO_INVITED_EMAIL,
+            first_name="Lou",
+            last_name="Girard",
+            role=Role.APPLICANT,
+            organisation=lyon,
+        )
+    if not AccountRequest.objects.filter(email=DEMO_ACCOUNT_REQUEST_EMAIL).exists():
+        account_request_submit(
+            first_name="Noa",
+            last_name="Morel",
+            email=DEMO_ACCOUNT_REQUEST_EMAIL,
+            siret="21750001600019",
+            role=Role.APPLICANT,
+            reason="Chargée de la démarche de tarification de la cantine à la Ville de Paris.",
+        )

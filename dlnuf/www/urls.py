@@ -7,10 +7,12 @@ from dlnuf.www.home_views import views as home
 app_name = "www"
 urlpatterns = [
     path("", home.home, name="home"),
+    path("", include("dlnuf.www.site_views.urls")),
     path("", include("dlnuf.www.accounts_views.urls")),
     path("catalogue/", include("dlnuf.www.catalogue_views.urls")),
     path("demarches/", include("dlnuf.www.procedures_views.urls")),
     path("habilitations/", include("dlnuf.www.requests_views.urls")),
+    path("solutions/", include("dlnuf.www.solutions_views.urls")),
     path("tableau-de-bord/", include("dlnuf.www.dashboard_views.urls")),
     # The guichet: asking for help (public), the experts' desk, experience sharing, irritants
     # and the guichet's reporting.

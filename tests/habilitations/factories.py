@@ -9,8 +9,10 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from dlnuf.catalogue.models import Dataset, Provider
+from dlnuf.catalogue.selectors import current_terms
 from dlnuf.habilitations.models import AuthorizationRequest
 from dlnuf.habilitations.services import (
+    authorization_request_accept_terms,
     authorization_request_create,
     authorization_request_update,
 )
@@ -99,6 +101,7 @@ def draft_request(
     by: User | None = None,
     scopes: list[str] | None = None,
     complete: bool = True,
+    accept_terms: bool = True,
 ) -> AuthorizationRequest:
     dataset = dataset or person_dataset()
     organisation = organisation or OrganisationFactory()
@@ -112,4 +115,8 @@ def draft_request(
     )
     if complete:
         request = authorization_request_update(request=request, actor=by, values=complete_values())
+        # A complete request has its dataset's current terms of use accepted, when it has some.
+        terms = current_terms(dataset)
+        if accept_terms and terms is not None:
+            request = authorization_request_accept_terms(request=request, actor=by, version=terms)
     return request

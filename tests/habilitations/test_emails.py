@@ -17,6 +17,8 @@ from tests.habilitations.workflow import cast, perform
 
 pytestmark = pytest.mark.django_db
 SITE = "https://guichet.exemple.gouv.fr"
+# The one-time link to a new credential, sent to the technical contact alone.
+LINK_SUBJECT = "Votre jeton d'accès"
 
 
 @pytest.fixture(autouse=True)
@@ -81,7 +83,10 @@ def test_each_decision_is_sent_to_the_applicants_with_its_comment(
     with django_capture_on_commit_callbacks(execute=True):
         perform(action, item, people.instructor)
 
-    (message,) = mail.outbox
+    links = [message for message in mail.outbox if message.subject.startswith(LINK_SUBJECT)]
+    (message,) = [message for message in mail.outbox if message not in links]
+    assert len(links) == (2 if action == "validate" else 0)
+    assert all(link.to == ["technique@ville.fr"] for link in links)
     assert message.subject == subject.format(pk=item.pk)
     assert message.to == [people.applicant.email, "metier@ville.fr", "technique@ville.fr"]
     if action != "validate":
@@ -113,13 +118,20 @@ def test_sandbox_stage_production_request_revoke_and_reopen_are_announced(
         item.refresh_from_db()
 
     amendment = item.habilitation.amendments.get()
+    title = people.dataset.title
     assert subjects == [
-        [f"Votre demande d'habilitation n° {item.pk} est validée pour le bac à sable"],
+        [
+            f"{LINK_SUBJECT} (bac à sable) à « {title} »",
+            f"Votre demande d'habilitation n° {item.pk} est validée pour le bac à sable",
+        ],
         [
             f"Passage en production demandé : {people.dataset.title} — {people.organisation}",
             f"Votre demande d'habilitation n° {item.pk} a été transmise",
         ],
-        [f"Votre demande d'habilitation n° {item.pk} est validée"],
+        [
+            f"{LINK_SUBJECT} (production) à « {title} »",
+            f"Votre demande d'habilitation n° {item.pk} est validée",
+        ],
         [f"Modification de votre habilitation ouverte (demande n° {amendment.pk})"],
         [f"Votre habilitation (n° {item.pk}) est révoquée"],
     ]
@@ -140,7 +152,8 @@ def test_no_e_mail_ever_carries_a_secret(django_capture_on_commit_callbacks: Any
         if c.pk != credential.pk
     ]
     assert rotated.prefix.startswith("dlnuf_prd_")
-    assert len(mail.outbox) == 2
+    # Two one-time links, the validation, the rotation.
+    assert len(mail.outbox) == 4
     for message in mail.outbox:
         content = message.body + message.alternatives[0][0]
         for secret in secrets:
@@ -220,15 +233,21 @@ def test_transition_e_mails_reach_a_real_smtp_server(
     assert subjects == [
         f"Demande à instruire : {people.dataset.title} — {people.organisation}",
         f"Votre demande d'habilitation n° {item.pk} a été transmise",
+        f"{LINK_SUBJECT} (bac à sable) à « {people.dataset.title} »",
+        f"{LINK_SUBJECT} (production) à « {people.dataset.title} »",
         f"Votre demande d'habilitation n° {item.pk} est validée",
     ]
     assert smtp.received[0].recipients == [people.instructor.email]
-    assert smtp.received[2].recipients == [
+    assert smtp.received[2].recipients == smtp.received[3].recipients == ["technique@ville.fr"]
+    link = smtp.received[3].message.get_body(preferencelist=("plain",))
+    assert link is not None
+    assert f"{SITE}/tableau-de-bord/jetons/lien/" in link.get_content()
+    assert smtp.received[4].recipients == [
         people.applicant.email,
         "metier@ville.fr",
         "technique@ville.fr",
     ]
-    validated = smtp.received[2].message
+    validated = smtp.received[4].message
     assert validated.get_content_type() == "multipart/alternative"
     text = validated.get_body(preferencelist=("plain",))
     html = validated.get_body(preferencelist=("html",))
@@ -236,7 +255,7 @@ def test_transition_e_mails_reach_a_real_smtp_server(
     assert html is not None
     assert "Votre habilitation est accordée." in text.get_content()
     assert f"{SITE}/habilitations/{item.pk}/" in html.get_content()
-    assert smtp.received[2].envelope_from == "ne-pas-repondre@dlnuf.local"
+    assert smtp.received[4].envelope_from == "ne-pas-repondre@dlnuf.local"
 
 
 def test_expiry_reminders_reach_a_real_smtp_server_once_per_threshold(

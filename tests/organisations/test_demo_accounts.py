@@ -15,6 +15,7 @@ pytestmark = pytest.mark.django_db
 EXPECTED = {
     "agent.lyon@demo.dlnuf.fr": ("applicant", "21690123100011", None),
     "agent.paris@demo.dlnuf.fr": ("applicant", "21750001600019", None),
+    "editeur@demo.dlnuf.fr": ("applicant", "84123456700011", None),
     "instructeur.cnaf@demo.dlnuf.fr": ("instructor", None, "cnaf-msa"),
     "instructeur.insee@demo.dlnuf.fr": ("instructor", None, "insee"),
     "rapporteur.cnaf@demo.dlnuf.fr": ("reporter", None, "cnaf-msa"),

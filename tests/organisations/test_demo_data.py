@@ -8,6 +8,7 @@ from dlnuf.catalogue.services import catalogue_load
 from dlnuf.habilitations.models import Credential, Habilitation
 from dlnuf.habilitations.selectors import grant_for_secret_hash
 from dlnuf.habilitations.services import credential_hash, credential_revoke
+from dlnuf.organisations.demo import DEMO_ORGANISATIONS
 from dlnuf.organisations.management.commands.load_demo_data import (
     DEMO_GRANTS,
     DEMO_LABEL,
@@ -44,7 +45,8 @@ def test_the_published_secrets_open_exactly_the_demo_grants():
     catalogue_load()
     output = _run()
 
-    assert Organisation.objects.count() == 3
+    # DINUM, Lyon, Paris and the software vendor whose solution the demo approves.
+    assert Organisation.objects.count() == len(DEMO_ORGANISATIONS) == 4
     granted_by_demo = Habilitation.objects.filter(granted_by_label=DEMO_LABEL)
     assert granted_by_demo.count() == len(DEMO_GRANTS)
     for demo in DEMO_GRANTS:

@@ -7,14 +7,18 @@ skip, unless DLNUF_REQUIRE_BROWSER is set (CI sets it), where they fail instead.
 
 import os
 import shutil
-from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import urljoin
 
 import pytest
+
+from dlnuf.toolbox.accessibility.crawler import CrawlFrontier, page_links
+from dlnuf.toolbox.accessibility.crawler import (
+    route_name as route_name,
+)  # re-exported for the page tests
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 AXE_SCRIPT = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -27,8 +31,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-# Links the crawler never follows: other faces of the product, files, and actions.
-SKIPPED_PREFIXES = ("/api/", "/sandbox/", "/static/", "/deconnexion/", "/oidc/")
+# The browser's own widgets (date fields « jj/mm/aaaa », file pickers) in French, as a French
+# person sees them: the contexts' locale only sets the language the pages are asked in, the
+# widgets follow the process's locale (and Debian's chromium-l10n for their words).
+CHROMIUM_ENV = {"LANG": "fr_FR.UTF-8", "LANGUAGE": "fr"}
 
 
 def chromium_path() -> str | None:
@@ -88,16 +94,6 @@ class CrawlReport:
         return "\n".join(describe(url, found) for url, found in self.violations.items() if found)
 
 
-def route_name(url: str) -> str:
-    """The URL pattern a page belongs to: pages of one pattern share their template."""
-    from django.urls import Resolver404, resolve
-
-    try:
-        return resolve(urlsplit(url).path).view_name
-    except Resolver404:
-        return urlsplit(url).path
-
-
 def crawl(
     page: Any,
     base_url: str,
@@ -112,35 +108,17 @@ def crawl(
     the catalogue share one template).
     """
     report = CrawlReport()
-    routes: dict[str, int] = {}
-    host = urlsplit(base_url).netloc
-    queue: deque[str] = deque(urljoin(base_url, path) for path in start)
-    seen = set(queue)
-    while queue and len(report.visited) < limit:
-        url = queue.popleft()
+    frontier = CrawlFrontier(base_url, start, per_route=per_route)
+    for url in frontier:
+        if len(report.visited) >= limit:
+            break
         response = page.goto(url)
         report.statuses[url] = response.status if response else 0
         report.visited.append(url)
         if "text/html" not in (response.headers.get("content-type", "") if response else ""):
             continue
         report.violations[url] = axe_violations(page)
-        hrefs = page.eval_on_selector_all(
-            "a[href]:not([download])", "links => links.map(link => link.href)"
-        )
-        for href in hrefs:
-            target, _ = urldefrag(href)
-            parts = urlsplit(target)
-            if parts.netloc != host or parts.path.startswith(SKIPPED_PREFIXES):
-                continue
-            if target in seen:
-                continue
-            if per_route is not None:
-                route = route_name(target)
-                if routes.get(route, 0) >= per_route:
-                    continue
-                routes[route] = routes.get(route, 0) + 1
-            seen.add(target)
-            queue.append(target)
+        frontier.add_links(page_links(page))
     return report
 
 
@@ -151,3 +129,17 @@ def sign_in(page: Any, base_url: str, email: str, password: str) -> None:
     page.fill("input[name=password]", password)
     with page.expect_navigation():
         page.click("form button[type=submit]")
+
+
+def documentation_picture(page: Any, name: str, *, part: Any = None) -> None:
+    """Save the page (or one element of it) as a documentation picture when
+    DLNUF_SCREENSHOTS_DIR is set (``make screenshots``); otherwise do nothing."""
+    folder = os.environ.get("DLNUF_SCREENSHOTS_DIR", "")
+    if not folder:
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    path = str(Path(folder) / name)
+    if part is not None:
+        part.screenshot(path=path, animations="disabled")
+    else:
+        page.screenshot(path=path, full_page=True, animations="disabled")

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from tests.www.browser import AXE_SCRIPT, CHROMIUM_ARGS, require_browser_tools
+from tests.www.browser import AXE_SCRIPT, CHROMIUM_ARGS, CHROMIUM_ENV, require_browser_tools
 
 
 @pytest.fixture(scope="session")
@@ -16,7 +16,9 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        launched = playwright.chromium.launch(
+            executable_path=executable, args=CHROMIUM_ARGS, env={**os.environ, **CHROMIUM_ENV}
+        )
         yield launched
         launched.close()
 

@@ -51,6 +51,8 @@ def test_every_page_a_role_can_reach_passes_axe(
         "www:desk_request",
         "www:desk_missions",
         "www:desk_mission",
+        "www:desk_mission_action",
+        "www:desk_mission_framing",
         "www:desk_experts",
         "www:desk_inbound_mail",
         "www:experience_list",

@@ -193,23 +193,22 @@ def test_the_whole_journey_from_a_procedure_to_a_call_on_the_dashboard(
     main = journey.click(page.locator("main form").get_by_role("button", name="Enregistrer"))
     assert "Démarche enregistrée." in main
 
+    # One form takes the common documents ticked and the lines typed, added together.
     # DSFR checkboxes are drawn by their label: people click the label.
     page.locator("label", has_text="Attestation de quotient familial CAF ou MSA").click()
     assert page.get_by_label("Attestation de quotient familial CAF ou MSA").is_checked()
-    main = journey.click(page.get_by_role("button", name="Ajouter les pièces cochées"))
-    assert "1 élément ajouté." in main
-    journey.click(page.get_by_role("link", name="Ajouter des éléments demandés"))
     page.get_by_label("Éléments demandés").fill(
         "Avis d'imposition\nCertificat de scolarité\nRelevé d'identité bancaire"
     )
     main = journey.click(page.get_by_role("button", name="Ajouter ces éléments"))
-    assert "3 éléments ajoutés." in main
+    assert "4 éléments ajoutés." in main
     items = page.get_by_role("table", name="Éléments de la démarche (4)")
+    # The lines typed come first, then the documents ticked, in the order of the list.
     assert items.get_by_role("rowheader").all_inner_texts() == [
-        "Attestation de quotient familial CAF ou MSA",
         "Avis d'imposition",
         "Certificat de scolarité",
         "Relevé d'identité bancaire",
+        "Attestation de quotient familial CAF ou MSA",
     ]
     assert "12 000" in page.inner_text("main dl").replace("\u202f", " ").replace("\xa0", " ")
     journey.picture("02-demarche.png", end=page.get_by_role("button", name="Lancer le diagnostic"))
@@ -299,6 +298,7 @@ def test_the_whole_journey_from_a_procedure_to_a_call_on_the_dashboard(
     )
     go_live = timezone.localdate() + timedelta(days=60)
     page.get_by_label("Date de mise en production prévue").fill(go_live.isoformat())
+    page.get_by_text("J'ai lu et j'accepte les conditions d'utilisation").click()
     main = journey.click(page.get_by_role("button", name="Enregistrer et soumettre"))
     assert "La demande est soumise aux instructeurs." in main
     assert state_badge(page) == "soumise"
@@ -328,16 +328,62 @@ def test_the_whole_journey_from_a_procedure_to_a_call_on_the_dashboard(
     to_decide = page.get_by_role("table", name="Demandes soumises qui attendent votre décision")
     journey.click(to_decide.get_by_role("link", name=re.compile(f"n° {request_number} ")))
     assert urlsplit(page.url).path == request_path
-    validation = page.locator(f"form[action='{request_path}actions/validate/']")
+    # He asks for one precision, written beside the field it concerns.
+    page.locator(
+        "summary",
+        has_text="Commenter ce champ : Commentaire sur « Durée de conservation (en mois) »",
+    ).click()
+    page.fill(
+        "textarea[name=commentaire_retention_months]",
+        "La délibération prévoit 12 mois de conservation : merci d'aligner la durée.",
+    )
+    journey.picture(
+        "06-commentaire-par-champ.png",
+        start=page.get_by_role("heading", name="Données personnelles"),
+        end=page.locator("textarea[name=commentaire_retention_months]"),
+    )
+    page.get_by_label("Message ou commentaire de la décision").fill(
+        "Une seule précision avant validation, à côté du champ concerné."
+    )
+    main = journey.click(page.locator("button[value=request_changes]"))
+    assert state_badge(page) == "modifications demandées"
+    journey.sign_out()
+
+    # The applicant finds the comment beside the field, corrects it and submits again.
+    journey.sign_in(APPLICANT)
+    journey.go(request_path)
+    assert "merci d'aligner la durée" in page.inner_text("main")
+    journey.click(page.get_by_role("link", name="Modifier la demande"))
+    assert "merci d'aligner la durée" in page.inner_text("main")
+    page.get_by_label("Durée de conservation (en mois)").fill("12")
+    main = journey.click(page.get_by_role("button", name="Enregistrer et soumettre"))
+    assert state_badge(page) == "soumise"
+    journey.sign_out()
+
+    # The instructor sees exactly what changed since his request, then decides.
+    journey.sign_in(INSTRUCTOR)
+    main = journey.go(request_path)
+    assert "Modifié depuis votre demande de modifications du" in main
+    assert page.locator(".dlnuf-changed").count() == 1
+    journey.picture(
+        "07-modifications.png",
+        start=page.get_by_role("heading", name=re.compile("Modifié depuis")),
+        end=page.get_by_role("link", name="Voir le détail des modifications"),
+    )
+    before_validation = len(mail.outbox)
+    # One form answers the request: the comment, the scopes kept and the term go with the
+    # button pressed, so nothing typed is lost whichever decision is taken.
+    validation = page.locator("form#formulaire-demande")
     assert validation.get_by_label(SCOPE_LABEL).is_checked()
-    assert validation.get_by_label("Durée de l'habilitation (en mois)").input_value() == "18"
-    validation.get_by_label("Commentaire").fill(
+    term = validation.get_by_label("Durée de l'habilitation en cas de validation (en mois)")
+    assert term.input_value() == "18"
+    validation.get_by_label("Message ou commentaire de la décision").fill(
         "Cadre juridique et finalité conformes : accès accordé au seul quotient familial."
     )
     journey.picture(
-        "06-instruction.png",
-        start=page.get_by_role("heading", name="Actions possibles"),
-        end=page.locator("#actions + .fr-grid-row"),
+        "08-instruction.png",
+        start=page.get_by_role("heading", name="Répondre ou décider"),
+        end=validation,
     )
     main = journey.click(validation.get_by_role("button", name="Valider"))
     assert "Demande validée." in main
@@ -346,28 +392,32 @@ def test_the_whole_journey_from_a_procedure_to_a_call_on_the_dashboard(
     granted = page.locator("main h2:has-text('Habilitation accordée') ~ ul").first
     assert granted.inner_text().split() == ["Quotient", "familial", "cnaf_quotient_familial"]
     journey.picture(
-        "07-demande-validee.png", end=page.get_by_role("table", name="Jetons de cette habilitation")
+        "09-demande-validee.png", end=page.get_by_role("table", name="Jetons de cette habilitation")
     )
 
-    validated = messages_of(mail.outbox)[len(submitted) :]
-    assert validated == [
-        (
-            f"Votre demande d'habilitation n° {request_number} est validée",
-            (APPLICANT, "technique.lyon@demo.dlnuf.fr"),
-        )
-    ]
-    assert base_url + request_path in mail.outbox[-1].body
+    validated = messages_of(mail.outbox)[before_validation:]
+    technical = "technique.lyon@demo.dlnuf.fr"
+    assert sorted(validated) == sorted(
+        [
+            (
+                f"Votre demande d'habilitation n° {request_number} est validée",
+                (APPLICANT, technical),
+            ),
+            (f"Votre jeton d'accès (bac à sable) à « {DATASET_TITLE} »", (technical,)),
+            (f"Votre jeton d'accès (production) à « {DATASET_TITLE} »", (technical,)),
+        ]
+    )
+    decision = next(m for m in mail.outbox if m.subject.endswith("est validée"))
+    assert base_url + request_path in decision.body
     journey.sign_out()
 
-    # 5. The applicant reveals the sandbox credential, once, and copies it.
-    journey.sign_in(APPLICANT)
-    journey.menu("Habilitations")
-    journey.click(page.get_by_role("link", name=re.compile(f"n° {request_number} ")))
-    tokens = page.get_by_role("table", name="Jetons de cette habilitation")
-    assert tokens.get_by_role("row").count() == 3  # the header, sandbox and production
-    sandbox_row = tokens.get_by_role("row").filter(has_text="Bac à sable")
-    main = journey.click(sandbox_row.get_by_role("link", name=re.compile("Afficher le jeton")))
-    assert "Il ne pourra l'être qu'une seule fois" in main
+    # 5. The technical contact, who has no account, opens the one-time link e-mailed to him and
+    # reveals the sandbox credential, once, and copies it.
+    sandbox_mail = next(m for m in mail.outbox if "(bac à sable)" in m.subject)
+    link = re.search(r"https?://\S+/tableau-de-bord/jetons/lien/\S+/", sandbox_mail.body)
+    assert link is not None, sandbox_mail.body
+    main = journey.go(urlsplit(link.group(0)).path)
+    assert "une seule fois" in main
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     journey.click(page.get_by_role("button", name="Afficher le jeton maintenant"))
     secret = page.input_value("#jeton")
@@ -375,9 +425,21 @@ def test_the_whole_journey_from_a_procedure_to_a_call_on_the_dashboard(
     page.get_by_role("button", name="Copier le jeton").click()
     page.get_by_role("status").filter(has_text="Jeton copié dans le presse-papiers.").wait_for()
     assert page.evaluate("() => navigator.clipboard.readText()") == secret
-    journey.picture("08-jeton.png", mask=(page.locator("#jeton"),))
-    main = journey.go(urlsplit(page.url).path)
-    assert "Ce jeton a déjà été affiché" in main
+    journey.picture("10-jeton.png", mask=(page.locator("#jeton"),))
+    # The link served once: opened again, it says so and never shows the secret.
+    again = page.goto(link.group(0))
+    assert again is not None
+    assert again.status == 410
+    journey.failed.remove(f"410 {link.group(0)}")
+    assert secret not in page.content()
+    assert "Afficher le jeton maintenant" not in page.content()
+
+    # Signed in, the applicant sees that the secret was already shown.
+    journey.sign_in(APPLICANT)
+    journey.menu("Habilitations")
+    journey.click(page.get_by_role("link", name=re.compile(f"n° {request_number} ")))
+    tokens = page.get_by_role("table", name="Jetons de cette habilitation")
+    assert tokens.get_by_role("row").count() == 3  # the header, sandbox and production
     assert secret not in page.content()
 
     # 6. Her software calls the gateway with it, for a family known to the sandbox.
@@ -432,7 +494,7 @@ def test_the_whole_journey_from_a_procedure_to_a_call_on_the_dashboard(
     shown = credentials.get_by_role("row").filter(has_text="Bac à sable")
     assert shown.get_by_role("link", name=re.compile("Afficher le jeton")).count() == 0
     per_day_summary = page.get_by_text("Appels jour par jour, par issue")
-    journey.picture("09-tableau-de-bord.png", end=per_day_summary)
+    journey.picture("11-tableau-de-bord.png", end=per_day_summary)
     journey.click(per_day_summary)
     per_day = page.get_by_role("table", name="Appels de mes organisations par jour et par issue")
     with translation.override("fr"):
@@ -441,7 +503,7 @@ def test_the_whole_journey_from_a_procedure_to_a_call_on_the_dashboard(
     assert today.get_by_role("cell").all_inner_texts() == ["1", "1", "0", "0", "0"]
 
     assert all(secret not in every_text_of(message) for message in mail.outbox)
-    assert len(mail.outbox) == 3
+    assert len(mail.outbox) == before_validation + 3
     assert {"/connexion/", "/demarches/", "/habilitations/", "/tableau-de-bord/"} <= set(
         journey.visited
     )

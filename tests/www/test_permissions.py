@@ -37,14 +37,26 @@ from django.urls.converters import (
 )
 from django.urls.resolvers import RoutePattern
 
-from dlnuf.catalogue.models import Dataset, Provider, PublicApi, SupportingDocument
+from dlnuf.catalogue.models import (
+    Dataset,
+    Provider,
+    PublicApi,
+    SupportingDocument,
+    TermsVersion,
+)
 from dlnuf.catalogue.services import catalogue_load
 from dlnuf.habilitations import demo as habilitations_demo
-from dlnuf.habilitations.models import AuthorizationRequest, Credential, Habilitation
+from dlnuf.habilitations.models import (
+    AuthorizationRequest,
+    Credential,
+    Habilitation,
+    Solution,
+    SolutionAdhesion,
+)
 from dlnuf.habilitations.services import authorization_request_update
 from dlnuf.organisations import demo as organisations_demo
 from dlnuf.organisations.demo import DEMO_PASSWORD, DEMO_USERS
-from dlnuf.organisations.models import Membership, User
+from dlnuf.organisations.models import AccountRequest, Membership, User
 from dlnuf.procedures import demo as procedures_demo
 from dlnuf.procedures.models import Diagnostic, Procedure, ProcedureItem
 from dlnuf.support.models import (
@@ -69,8 +81,11 @@ PUBLIC = {
     "www:proconnect_callback": "retour de ProConnect ; vérifie state, nonce et PKCE",
     "www:catalogue": "catalogue des données, ouvert à tous",
     "www:dataset_detail": "fiche d'un jeu de données du catalogue",
+    "www:dataset_terms": "conditions d'utilisation en vigueur d'un jeu de données",
+    "www:dataset_terms_version": "une version des conditions d'utilisation, même ancienne",
     "www:public_api_detail": "fiche d'une API publique non servie par la passerelle",
     "www:supporting_documents": "liste des pièces justificatives remplacées",
+    "www:solution_catalogue": "solutions d'éditeurs habilitées, publiques comme le catalogue",
     "www:supporting_document_detail": "fiche d'une pièce justificative",
     "www:provider_detail": "fiche d'un fournisseur de données",
     "www:support_new": "formulaire public de demande d'accompagnement, sans compte",
@@ -80,6 +95,17 @@ PUBLIC = {
     "www:support_follow_link_sent": "confirmation identique pour toute adresse, sans rien révéler",
     "www:support_follow_attachment": "pièce jointe du fil de la demande, par le même lien signé",
     "www:introduction_consent": "accord à une mise en relation, par le lien signé de chaque partie",
+    "www:password_reset": "mot de passe oublié : même réponse pour toute adresse",
+    "www:password_reset_sent": "confirmation identique pour toute adresse, sans rien révéler",
+    "www:password_reset_confirm": "nouveau mot de passe, par le lien signé envoyé par courriel",
+    "www:invitation_accept": "création du compte invité, par le lien signé à usage unique",
+    "www:credential_link": "jeton remis au contact technique, par le lien à usage unique",
+    "www:account_request_new": "demande de compte de qui n'en a pas encore",
+    "www:account_request_sent": "confirmation de l'envoi d'une demande de compte",
+    "www:footer-sitemap": "plan du site, lien du pied de page ; ne liste que les pages permises",
+    "www:footer-accessibility-status": "déclaration d'accessibilité, publique par la loi",
+    "www:footer-legal-notice": "mentions légales, publiques par la loi",
+    "www:footer-personal-data": "données personnelles et cookies, information due à tous",
     "api-v1:openapi-json": "description OpenAPI de l'API d'échange",
     "api-v1:openapi-view": "documentation de l'API d'échange",
     "api-v1:api-root": "racine de l'API : ne sert rien (404)",
@@ -178,7 +204,8 @@ PARIS = "21750001600019"
 ANONYMOUS = "anonyme"
 VIEWERS = [ANONYMOUS, *(demo.email.split("@")[0] for demo in DEMO_USERS)]
 # The roles table of the demonstration (the same facts as dlnuf/organisations/demo.py).
-ORGANISATION_OF = {"agent.lyon": LYON, "agent.paris": PARIS}
+VENDOR = "84123456700011"
+ORGANISATION_OF = {"agent.lyon": LYON, "agent.paris": PARIS, "editeur": VENDOR}
 INSTRUCTS = {"instructeur.cnaf": "cnaf-msa", "instructeur.insee": "insee"}
 READS_PROVIDER = {**INSTRUCTS, "rapporteur.cnaf": "cnaf-msa"}
 SEES_EVERYTHING = {"expert", "admin"}
@@ -315,6 +342,56 @@ def _credential_reveal(viewer: str, credential: Credential) -> int:
     return 200 if is_applicant_for(viewer, credential.habilitation.organisation.siret) else 403
 
 
+def solution_visible(viewer: str, solution: Solution) -> bool:
+    """A solution is its vendor's; the provider's side reads it once submitted."""
+    return (
+        sees_everything(viewer)
+        or is_applicant_for(viewer, solution.vendor.siret)
+        or (
+            solution.request.state != "draft"
+            and READS_PROVIDER.get(viewer) == solution.request.dataset.provider.slug
+        )
+    )
+
+
+def _solution_page(viewer: str, solution: Solution) -> int:
+    return 200 if solution_visible(viewer, solution) else 404
+
+
+def _solution_edit(viewer: str, solution: Solution) -> int:
+    if not solution_visible(viewer, solution):
+        return 404
+    manages = viewer in ADMINISTRATORS or is_applicant_for(viewer, solution.vendor.siret)
+    editable = solution.request.state in {"draft", "changes_requested"}
+    return 200 if manages and editable else 403
+
+
+def _solution_join(viewer: str, solution: Solution) -> int:
+    """Approved solutions are joined by applicants of any organisation but the vendor."""
+    if solution.request.state not in {"validated", "superseded"}:
+        return 404
+    client = ORGANISATION_OF.get(viewer)
+    return 200 if client is not None and client != solution.vendor.siret else 403
+
+
+def _adhesion_page(viewer: str, request: AuthorizationRequest) -> int:
+    """The client and the provider's side read a joining request; the vendor follows it."""
+    vendor = request.solution_adhesion.solution.vendor.siret
+    return 200 if request_visible(viewer, request) or is_applicant_for(viewer, vendor) else 404
+
+
+def _solutions(world: "DemoWorld") -> list[Case]:
+    solutions = Solution.objects.select_related("vendor", "request__dataset__provider")
+    return [Case({"pk": solution.pk}, solution) for solution in solutions]
+
+
+def _adhesions(world: "DemoWorld") -> list[Case]:
+    adhesions = SolutionAdhesion.objects.select_related(
+        "solution__vendor", "request__organisation", "request__dataset__provider"
+    )
+    return [Case({"pk": adhesion.request_id}, adhesion.request) for adhesion in adhesions]
+
+
 def _applicants_only(viewer: str, subject: Any) -> int:
     return 200 if viewer in ORGANISATION_OF else 403
 
@@ -370,6 +447,17 @@ def _everyone(status: int) -> Callable[[str, Any], int]:
 
 def _administrators_only(viewer: str, subject: Any) -> int:
     return 200 if viewer in ADMINISTRATORS else 403
+
+
+def _administrators_find(viewer: str, subject: Any) -> int:
+    """Administrators' pages about one object: 403 before any lookup for everyone else."""
+    if viewer not in ADMINISTRATORS:
+        return 403
+    return 404 if subject is None else 200
+
+
+def _inviters(viewer: str, subject: Any) -> int:
+    return 200 if viewer in ADMINISTRATORS or viewer in ORGANISATION_OF else 403
 
 
 # --- the guichet's desk: experts and administrators only; requesters use their signed link ---
@@ -446,10 +534,35 @@ MATRIX: dict[str, Rule] = {
         cases=lambda world: _catalogue_cases(d for d in world.datasets if d.is_active),
         public=True,
     ),
+    "www:dataset_terms": Rule(
+        _found,
+        cases=lambda world: [
+            *(Case({"slug": v.dataset.slug}, v) for v in TermsVersion.objects.filter(number=1)),
+            Case({"slug": "unite-legale"}),  # no terms published
+            Case({"slug": "inconnu"}),
+        ],
+        public=True,
+    ),
+    "www:dataset_terms_version": Rule(
+        _found,
+        cases=lambda world: [
+            *(
+                Case({"slug": v.dataset.slug, "number": v.number}, v)
+                for v in TermsVersion.objects.select_related("dataset")
+            ),
+            Case({"slug": "quotient-familial", "number": 99}),
+        ],
+        public=True,
+    ),
     "www:public_api_detail": Rule(
         _found, cases=lambda world: _catalogue_cases(PublicApi.objects.all()[:5]), public=True
     ),
     "www:supporting_documents": Rule(_everyone(200), public=True),
+    # The footer's pages are read by everyone, signed in or not.
+    "www:footer-sitemap": Rule(_everyone(200), public=True),
+    "www:footer-accessibility-status": Rule(_everyone(200), public=True),
+    "www:footer-legal-notice": Rule(_everyone(200), public=True),
+    "www:footer-personal-data": Rule(_everyone(200), public=True),
     "www:supporting_document_detail": Rule(
         _found,
         cases=lambda world: _catalogue_cases(SupportingDocument.objects.all()[:5]),
@@ -468,6 +581,32 @@ MATRIX: dict[str, Rule] = {
         _administrators_only,
         cases=lambda world: [Case({"pk": user.pk}, user) for user in world.users.values()],
     ),
+    # Invitations: administrators, and applicants for their own organisations.
+    "www:invitation_list": Rule(_inviters),
+    "www:invitation_new": Rule(_inviters),
+    "www:invitation_withdraw": Rule(_everyone(405), cases=lambda world: [Case({"pk": UNKNOWN_PK})]),
+    "www:invitation_accept": Rule(
+        _found, cases=lambda world: [Case({"token": "lien-modifie"})], public=True
+    ),
+    # Account requests: anyone asks, administrators decide.
+    "www:account_request_new": Rule(_everyone(200), public=True),
+    "www:account_request_sent": Rule(_everyone(200), public=True),
+    "www:account_request_list": Rule(_administrators_only),
+    "www:account_request_detail": Rule(
+        _administrators_find,
+        cases=lambda world: [
+            *(Case({"pk": item.pk}, item) for item in AccountRequest.objects.all()),
+            Case({"pk": UNKNOWN_PK}),
+        ],
+    ),
+    # Forgotten password: a tampered link gets the page saying it no longer works.
+    "www:password_reset": Rule(_everyone(200), public=True),
+    "www:password_reset_sent": Rule(_everyone(200), public=True),
+    "www:password_reset_confirm": Rule(
+        _everyone(200),
+        cases=lambda world: [Case({"uidb64": "MQ", "token": "lien-modifie"})],
+        public=True,
+    ),
     "www:membership_withdraw": Rule(
         _everyone(405),
         cases=lambda world: [
@@ -483,9 +622,11 @@ MATRIX: dict[str, Rule] = {
             for request in world.requests
         ],
     ),
+    "www:requests_csv": Rule(_everyone(200)),
     "www:request_new": Rule(_applicants_only),
     "www:request_detail": Rule(_request_page, cases=_requests),
     "www:request_edit": Rule(_request_edit, cases=_requests),
+    "www:request_versions": Rule(_request_page, cases=_requests),
     "www:request_attachment": Rule(
         _request_attachment,
         cases=lambda world: [
@@ -502,6 +643,15 @@ MATRIX: dict[str, Rule] = {
         ]
     ),
     "www:request_message": _post_only(_requests),
+    # Vendors' solutions and the clients joining them.
+    "www:solutions": Rule(_everyone(200)),
+    "www:solution_catalogue": Rule(_everyone(200), public=True),
+    "www:solution_new": Rule(_applicants_only),
+    "www:solution_detail": Rule(_solution_page, cases=_solutions),
+    "www:solution_edit": Rule(_solution_edit, cases=_solutions),
+    "www:solution_join": Rule(_solution_join, cases=_solutions),
+    "www:adhesion_detail": Rule(_adhesion_page, cases=_adhesions),
+    "www:adhesion_decide": _post_only(_adhesions),
     # Procedures and their diagnostics.
     "www:procedures": Rule(
         _everyone(200),
@@ -523,7 +673,9 @@ MATRIX: dict[str, Rule] = {
     "www:procedure_diagnose": _post_only(_procedures),
     "www:diagnostic_detail": Rule(_procedure_page, cases=_diagnostics),
     "www:procedure_requests_new": _post_only(_diagnostics),
-    "www:procedure_coverage_edit": _post_only(_diagnostics),
+    "www:procedure_coverage_edit": Rule(
+        _procedure_change, cases=_diagnostics, post_when_hidden=True
+    ),
     # Dashboard: credentials and usage.
     "www:dashboard": Rule(_everyone(200)),
     "www:credential_reveal": Rule(
@@ -535,6 +687,12 @@ MATRIX: dict[str, Rule] = {
     ),
     "www:credential_revoke": _post_only(
         lambda world: [Case({"pk": item.pk}, item) for item in world.credentials]
+    ),
+    "www:credential_link_send": _post_only(
+        lambda world: [Case({"pk": item.pk}, item) for item in world.credentials]
+    ),
+    "www:credential_link": Rule(
+        _found, cases=lambda world: [Case({"token": "lien-modifie"})], public=True
     ),
     "www:habilitation_renew": _post_only(
         lambda world: [Case({"pk": item.pk}, item) for item in world.habilitations]
@@ -577,8 +735,14 @@ MATRIX: dict[str, Rule] = {
     "www:desk_missions": Rule(_desk, cases=lambda world: [Case({}, "missions")]),
     "www:desk_mission": Rule(_desk, cases=lambda world: _desk_cases(world.missions)),
     "www:desk_mission_action": Rule(
-        _everyone(405),
-        cases=lambda world: _desk_actions(world.missions, ("agree", "time", "close")),
+        _desk, cases=lambda world: _desk_actions(world.missions, ("agree", "time", "close"))
+    ),
+    "www:desk_mission_framing": Rule(
+        _desk,
+        cases=lambda world: [
+            *(Case({"pk": mission.pk, "topic": "budget"}, mission) for mission in world.missions),
+            Case({"pk": UNKNOWN_PK, "topic": "budget"}),
+        ],
     ),
     "www:desk_experts": Rule(_desk, cases=lambda world: [Case({}, "experts")]),
     "www:desk_expert_update": Rule(

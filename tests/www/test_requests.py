@@ -97,12 +97,10 @@ def test_actions_on_a_visible_request_are_forbidden_without_the_role() -> None:
     people = cast()
     submitted = people.submitted()
     response = client_for(reporter(people.dataset.provider)).post(
-        action(submitted, "refuse"), {"refuse-comment": "non"}
+        action(submitted, "refuse"), {"comment": "non"}
     )
     assert response.status_code == 403
-    response = client_for(people.applicant).post(
-        action(submitted, "validate"), {"validate-term_months": 18}
-    )
+    response = client_for(people.applicant).post(action(submitted, "validate"), {"term_months": 18})
     assert response.status_code == 403
     submitted.refresh_from_db()
     assert submitted.state == RequestState.SUBMITTED
@@ -330,7 +328,7 @@ def test_instructor_validates_fewer_scopes_and_the_applicant_sees_the_secret_onc
     qf = people.dataset.scopes.get(slug="qf")
     response = instructor_client.post(
         action(item, "validate"),
-        {"validate-scopes": [qf.pk], "validate-term_months": 12, "validate-comment": "OK"},
+        {"scopes": [qf.pk], "term_months": 12, "comment": "OK"},
     )
 
     assert response.status_code == 302
@@ -364,15 +362,16 @@ def test_request_changes_needs_a_motive_and_the_thread_carries_messages() -> Non
     instructor_client = client_for(people.instructor)
 
     response = instructor_client.post(action(item, "request_changes"), {}, follow=True)
-    assert "Expliquez la décision dans le commentaire." in response.content.decode()
+    assert (
+        "« Demander des modifications » : expliquez la décision dans le commentaire."
+        in response.content.decode()
+    )
     item.refresh_from_db()
     assert item.state == RequestState.SUBMITTED
 
+    instructor_client.post(action(item, "request_changes"), {"comment": "Précisez la durée."})
     instructor_client.post(
-        action(item, "request_changes"), {"request_changes-comment": "Précisez la durée."}
-    )
-    instructor_client.post(
-        reverse("www:request_message", kwargs={"pk": item.pk}), {"body": "Et le DPO ?"}
+        reverse("www:request_message", kwargs={"pk": item.pk}), {"comment": "Et le DPO ?"}
     )
     item.refresh_from_db()
     assert item.state == RequestState.CHANGES_REQUESTED
@@ -382,7 +381,7 @@ def test_request_changes_needs_a_motive_and_the_thread_carries_messages() -> Non
     assert "Modifications demandées" in page
     outsider = client_for(applicant(OrganisationFactory()))
     response = outsider.post(
-        reverse("www:request_message", kwargs={"pk": item.pk}), {"body": "intrus"}
+        reverse("www:request_message", kwargs={"pk": item.pk}), {"comment": "intrus"}
     )
     assert response.status_code == 404
 

@@ -12,16 +12,21 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 
 from dlnuf.catalogue.examples import RECIPIENT_PLACEHOLDER, call_examples, outcome_label
+from dlnuf.catalogue.models import Dataset, TermsVersion
 from dlnuf.catalogue.selectors import (
     catalogue_entries,
     catalogue_facets,
     catalogue_search,
     contact_links,
+    current_terms,
+    dataset_changes,
     dataset_for_page,
     provider_for_page,
     public_api_for_page,
     supporting_document_for_page,
     supporting_documents_replaced,
+    terms_version,
+    use_cases_for,
 )
 from dlnuf.catalogue.status import dataset_live_status
 from dlnuf.organisations.perms import organisations_of
@@ -123,11 +128,57 @@ def dataset_detail(request: HttpRequest, slug: str) -> HttpResponse:
                 recipient=_recipient_for(request),
             ),
             "status": dataset_live_status(dataset.slug),
+            "terms_versions": dataset.terms_versions.order_by("-number"),
+            "changes": dataset_changes(dataset),
+            "use_cases": use_cases_for(dataset),
             # Anonymous visitors are asked to sign in on the way; signed-in people without an
             # applicant role would only meet a refusal.
             "can_ask": not request.user.is_authenticated or organisations_of(request.user).exists(),
             "request_url": _optional_url("www:request_new", dataset=dataset.slug),
             "procedure_url": _optional_url("www:procedure_new"),
+        },
+    )
+
+
+@login_not_required
+def dataset_terms(request: HttpRequest, slug: str) -> HttpResponse:
+    """The current terms of use of a dataset; every earlier version stays readable."""
+    dataset = dataset_for_page(slug)
+    if dataset is None:
+        raise Http404("Jeu de données inconnu")
+    terms = current_terms(dataset)
+    if terms is None:
+        raise Http404("Pas de conditions d'utilisation publiées pour ce jeu de données")
+    return _terms_page(request, dataset, terms)
+
+
+@login_not_required
+def dataset_terms_version(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    dataset = dataset_for_page(slug)
+    if dataset is None:
+        raise Http404("Jeu de données inconnu")
+    terms = terms_version(dataset, number)
+    if terms is None:
+        raise Http404("Version inconnue des conditions d'utilisation")
+    return _terms_page(request, dataset, terms)
+
+
+def _terms_page(request: HttpRequest, dataset: Dataset, terms: TermsVersion) -> HttpResponse:
+    versions = list(dataset.terms_versions.order_by("-number"))
+    title = f"Conditions d'utilisation de « {dataset.title} », version {terms.number}"
+    return render(
+        request,
+        "www/catalogue/dataset_terms.html",
+        {
+            "title": title,
+            "breadcrumb_data": _breadcrumb(
+                f"Conditions d'utilisation, version {terms.number}",
+                (reverse("www:dataset_detail", args=[dataset.slug]), dataset.title),
+            ),
+            "dataset": dataset,
+            "terms": terms,
+            "is_current": terms.pk == versions[0].pk,
+            "versions": versions,
         },
     )
 

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, path
 
-from dlnuf.www.dashboard_views import views
+from dlnuf.www.dashboard_views import link_views, views
 
 urlpatterns: list[URLPattern] = [
     path("", views.dashboard, name="dashboard"),
@@ -12,4 +12,6 @@ urlpatterns: list[URLPattern] = [
     path("jetons/<int:pk>/remplacer/", views.credential_rotate, name="credential_rotate"),
     path("jetons/<int:pk>/revoquer/", views.credential_revoke, name="credential_revoke"),
     path("jetons/<int:pk>/afficher/", views.credential_reveal, name="credential_reveal"),
+    path("jetons/<int:pk>/envoyer/", link_views.credential_link_send, name="credential_link_send"),
+    path("jetons/lien/<str:token>/", link_views.credential_link, name="credential_link"),
 ]

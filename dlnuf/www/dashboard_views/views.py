@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -30,6 +31,7 @@ from dlnuf.habilitations.perms import (
     can_reveal_credential,
 )
 from dlnuf.habilitations.selectors import (
+    credential_latest_link,
     credential_waiting_reveal,
     credentials_visible_to,
     habilitations_of_organisations,
@@ -38,6 +40,7 @@ from dlnuf.habilitations.selectors import (
     renewable,
     requests_to_decide,
     requests_visible_to,
+    technical_contact_for,
     usage_per_dataset,
     usage_per_day,
 )
@@ -238,6 +241,9 @@ def credential_reveal(request: HttpRequest, pk: int) -> HttpResponse:
         "credential": credential,
         "waiting": credential_waiting_reveal(credential),
         "can_rotate": can_manage_credentials(user, credential.habilitation),
+        "latest_link": credential_latest_link(credential),
+        "technical_contact": technical_contact_for(credential.habilitation),
+        "link_days": settings.DLNUF_CREDENTIAL_LINK_DAYS,
     }
     if request.method == "POST":
         try:

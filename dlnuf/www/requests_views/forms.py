@@ -5,10 +5,15 @@ from typing import Any
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
+from django.http import QueryDict
+from django.urls import reverse
+from django.utils.html import format_html
 
-from dlnuf.catalogue.models import Dataset, Scope
+from dlnuf.catalogue.models import Dataset, Scope, TermsVersion, UseCaseTemplate
+from dlnuf.french import date_fr
 from dlnuf.habilitations.models import AuthorizationRequest, LegalBasisNature
 from dlnuf.habilitations.services import DEFAULT_TERM_MONTHS, EDITABLE_FIELDS, MAX_TERM_MONTHS
+from dlnuf.habilitations.transitions import TRANSITIONS, refusal_reason
 from dlnuf.habilitations.validation import (
     RETENTION_WITHOUT_JUSTIFICATION_MONTHS,
     check_pdf_upload,
@@ -58,11 +63,18 @@ class DatasetChoiceField(forms.ModelChoiceField):
 
 
 class NewRequestForm(PortalForm):
+    use_case = forms.ChoiceField(
+        label="Partir d'un cas d'usage",
+        help_text="Le cas d'usage remplit l'intitulé, la finalité, les données demandées, le "
+        "cadre juridique et la durée de conservation ; vous pourrez tout modifier ensuite.",
+        required=False,
+    )
     dataset = DatasetChoiceField(
         label="Donnée demandée",
+        help_text="Inutile si vous partez d'un cas d'usage : il porte sur une donnée.",
         queryset=Dataset.objects.none(),
         empty_label="Choisissez une donnée",
-        error_messages={"required": "Choisissez la donnée demandée."},
+        required=False,
     )
     organisation = forms.ModelChoiceField(
         label="Organisation demandeuse",
@@ -76,15 +88,51 @@ class NewRequestForm(PortalForm):
         *args: Any,
         datasets: QuerySet[Dataset],
         organisations: QuerySet[Organisation],
+        use_cases: dict[int, list[UseCaseTemplate]],
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         dataset_field = self.fields["dataset"]
         organisation_field = self.fields["organisation"]
+        use_case_field = self.fields["use_case"]
         assert isinstance(dataset_field, forms.ModelChoiceField)
         assert isinstance(organisation_field, forms.ModelChoiceField)
+        assert isinstance(use_case_field, forms.ChoiceField)
         dataset_field.queryset = datasets
         organisation_field.queryset = organisations
+        self.use_cases = {
+            str(template.pk): template for templates in use_cases.values() for template in templates
+        }
+        titles = {dataset.pk: dataset.title for dataset in datasets}
+        use_case_field.choices = [
+            ("", "Aucun : partir d'une demande vierge"),
+            *(
+                (titles[dataset_id], [(str(template.pk), template.name) for template in templates])
+                for dataset_id, templates in use_cases.items()
+                if dataset_id in titles
+            ),
+        ]
+        if not self.use_cases:
+            del self.fields["use_case"]
+
+    def clean_use_case(self) -> UseCaseTemplate | None:
+        return self.use_cases.get(self.cleaned_data.get("use_case") or "")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        use_case = cleaned.get("use_case")
+        dataset = cleaned.get("dataset")
+        if use_case is None and dataset is None and "dataset" not in self.errors:
+            self.add_error("dataset", "Choisissez la donnée demandée, ou un cas d'usage.")
+        elif use_case is not None and dataset is None:
+            cleaned["dataset"] = use_case.dataset
+        elif use_case is not None and dataset is not None and use_case.dataset_id != dataset.pk:
+            self.add_error(
+                "use_case",
+                f"Le cas d'usage « {use_case.name} » porte sur « {use_case.dataset.title} », "
+                f"pas sur « {dataset.title} » : choisissez l'un ou l'autre.",
+            )
+        return cleaned
 
 
 class RequestForm(PortalForm):
@@ -128,6 +176,7 @@ class RequestForm(PortalForm):
             "Homologation de sécurité",
             ("security_approval_date", "security_approval_upload"),
         ),
+        ("Conditions d'utilisation", ("accept_terms",)),
     )
     UPLOADS = ("legal_basis_upload", "security_approval_upload")
 
@@ -220,16 +269,45 @@ class RequestForm(PortalForm):
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}),
     )
 
+    data: QueryDict
+    accept_terms = forms.BooleanField(required=False)
+    # The version shown to the applicant: ticking the box accepts that one, not a newer one.
+    terms_version = FrenchIntegerField(minimum=1, required=False, widget=forms.HiddenInput)
+
     def __init__(
         self,
         *args: Any,
         request_object: AuthorizationRequest,
         requires_security_approval: bool,
         sandbox_stage_locked: bool,
+        terms: TermsVersion | None = None,
         **kwargs: Any,
     ) -> None:
-        kwargs.setdefault("initial", self.initial_from(request_object))
+        kwargs.setdefault("initial", self.initial_from(request_object, terms))
         super().__init__(*args, **kwargs)
+        self.terms = terms
+        if terms is None:
+            del self.fields["accept_terms"]
+            del self.fields["terms_version"]
+        else:
+            self.fields["accept_terms"].label = (
+                f"J'ai lu et j'accepte les conditions d'utilisation de « "
+                f"{request_object.dataset.title} » (version {terms.number} du "
+                f"{date_fr(terms.published_on)})"
+            )
+            self.fields["accept_terms"].help_text = format_html(
+                'Obligatoire pour soumettre la demande. <a href="{}" target="_blank" '
+                'rel="noopener" title="Lire les conditions d\'utilisation, version {} - nouvelle '
+                "fenêtre\">Lire les conditions d'utilisation</a>",
+                reverse(
+                    "www:dataset_terms_version",
+                    kwargs={"slug": request_object.dataset.slug, "number": terms.number},
+                ),
+                terms.number,
+            )
+            # The design system's form bound every visible field already, copying its label
+            # and help text: bind this one again so that it shows the version's own wording.
+            self._bound_fields_cache.pop("accept_terms", None)
         scopes = self.fields["scopes"]
         assert isinstance(scopes, ScopeChoiceField)
         scopes.queryset = request_object.dataset.scopes.order_by("position", "slug")
@@ -251,11 +329,22 @@ class RequestForm(PortalForm):
                 )
 
     @staticmethod
-    def initial_from(request_object: AuthorizationRequest) -> dict[str, Any]:
+    def initial_from(
+        request_object: AuthorizationRequest, terms: TermsVersion | None = None
+    ) -> dict[str, Any]:
         initial = {name: getattr(request_object, name) for name in EDITABLE_FIELDS}
         if request_object.pk:
             initial["scopes"] = list(request_object.requested_scopes.all())
+        if terms is not None:
+            initial["accept_terms"] = request_object.terms_version_id == terms.pk
+            initial["terms_version"] = terms.number
         return initial
+
+    def accepted_terms(self) -> TermsVersion | None:
+        """The version the applicant accepted by ticking the box, None when unticked."""
+        if self.terms is None or not self.cleaned_data.get("accept_terms"):
+            return None
+        return self.terms
 
     def blocks(self) -> list[tuple[str, list[forms.BoundField]]]:
         return [
@@ -282,6 +371,23 @@ class RequestForm(PortalForm):
         for name, message in field_errors(cleaned).items():
             if name in self.fields:
                 self.add_error(name, message)
+        if (
+            self.terms is not None
+            and cleaned.get("accept_terms")
+            and cleaned.get("terms_version") != self.terms.number
+        ):
+            self.add_error(
+                "accept_terms",
+                f"Les conditions d'utilisation ont changé pendant que vous remplissiez la "
+                f"demande (version {self.terms.number}) : lisez la nouvelle version, puis "
+                "cochez de nouveau la case.",
+            )
+            # The page shown again offers the new version, unticked: ticking the box then
+            # accepts the version the applicant was just pointed to.
+            shown_again = self.data.copy()
+            shown_again["terms_version"] = str(self.terms.number)
+            shown_again.pop("accept_terms", None)
+            self.data = shown_again
         return cleaned
 
     def lost_uploads(self) -> list[str]:
@@ -293,52 +399,128 @@ class RequestForm(PortalForm):
         ]
 
 
+# The one form of a request's page: its fields may sit anywhere on the page (a comment box beside
+# each field of the request), tied to the form by this id.
+DECISION_FORM_ID = "formulaire-demande"
+MESSAGE_ACTION = "message"
+VALIDATION_ACTIONS = frozenset({"validate", "validate_sandbox"})
+
+
+def _tied(widget: forms.Widget) -> forms.Widget:
+    widget.attrs["form"] = DECISION_FORM_ID
+    return widget
+
+
 class DecisionForm(PortalForm):
+    """Everything a person may type on a request's page, sent by whichever button they press:
+    « Envoyer le message » or one of the actions open to them. A refused submit shows the page
+    again with every typed value, so nothing is lost whichever button was pressed."""
+
     comment = forms.CharField(
-        label="Commentaire",
+        label="Message ou commentaire de la décision",
+        help_text="Envoyé seul avec « Envoyer le message », ou joint à l'action choisie.",
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-
-    def __init__(self, *args: Any, action: str, comment_required: bool, **kwargs: Any) -> None:
-        kwargs.setdefault("prefix", action)
-        super().__init__(*args, **kwargs)
-        comment = self.fields["comment"]
-        comment.required = comment_required
-        comment.error_messages["required"] = "Expliquez la décision dans le commentaire."
-        if comment_required:
-            comment.label = "Motif (transmis au demandeur)"
-
-
-class ValidationForm(DecisionForm):
-    scopes = ScopeChoiceField(
-        label="Périmètres accordés",
-        help_text="Décochez ceux que vous n'accordez pas ; on ne peut accorder plus que demandé.",
-        queryset=Scope.objects.none(),
-        widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "Accordez au moins un périmètre, ou refusez la demande."},
-    )
-    term_months = FrenchIntegerField(
-        label="Durée de l'habilitation (en mois)",
-        minimum=1,
-        maximum=MAX_TERM_MONTHS,
-        initial=DEFAULT_TERM_MONTHS,
-        error_messages={"required": "Indiquez la durée de l'habilitation."},
-    )
-
-    def __init__(self, *args: Any, request_object: AuthorizationRequest, **kwargs: Any) -> None:
-        requested = request_object.requested_scopes.order_by("position", "slug")
-        kwargs.setdefault("initial", {"scopes": list(requested), "term_months": 18})
-        super().__init__(*args, **kwargs)
-        scopes = self.fields["scopes"]
-        assert isinstance(scopes, ScopeChoiceField)
-        scopes.queryset = requested
-
-
-class MessageForm(PortalForm):
-    body = forms.CharField(
-        label="Votre message",
-        widget=forms.Textarea(attrs={"rows": 4}),
         max_length=5000,
-        error_messages={"required": "Écrivez un message avant de l'envoyer."},
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
+
+    def __init__(
+        self,
+        *args: Any,
+        request_object: AuthorizationRequest,
+        actions: list[str],
+        can_message: bool,
+        comment_targets: dict[str, str],
+        action: str = "",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.action = action
+        self.actions = actions
+        self.request_object = request_object
+        self.can_message = can_message
+        self.note_targets: dict[str, str] = {}
+        if VALIDATION_ACTIONS & set(actions):
+            requested = request_object.requested_scopes.order_by("position", "slug")
+            self.fields["scopes"] = ScopeChoiceField(
+                label="Périmètres accordés en cas de validation",
+                help_text="Décochez ceux que vous n'accordez pas ; on ne peut accorder plus que "
+                "demandé.",
+                queryset=requested,
+                required=False,
+                widget=forms.CheckboxSelectMultiple,
+                initial=list(requested),
+            )
+            self.fields["term_months"] = FrenchIntegerField(
+                label="Durée de l'habilitation en cas de validation (en mois)",
+                minimum=1,
+                maximum=MAX_TERM_MONTHS,
+                initial=DEFAULT_TERM_MONTHS,
+                required=False,
+            )
+        if "request_changes" in actions:
+            for target, label in comment_targets.items():
+                name = "commentaire_" + target.replace(":", "_")
+                self.note_targets[name] = target
+                self.fields[name] = forms.CharField(
+                    label=f"Commentaire sur « {label} »"
+                    if not target.startswith("bloc:")
+                    else f"Commentaire sur le {label[0].lower()}{label[1:]}",
+                    required=False,
+                    max_length=5000,
+                    widget=forms.Textarea(attrs={"rows": 2}),
+                )
+        for bound in self.fields.values():
+            _tied(bound.widget)
+
+    def note(self, target: str) -> forms.BoundField | None:
+        name = "commentaire_" + target.replace(":", "_")
+        return self[name] if name in self.fields else None
+
+    def main_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name not in self.note_targets]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        action = self.action
+        if action == MESSAGE_ACTION:
+            if not self.can_message:
+                self.add_error(None, "Vous ne pouvez pas écrire sur cette demande.")
+            elif not cleaned.get("comment", "").strip():
+                self.add_error("comment", "Écrivez un message avant de l'envoyer.")
+        elif action not in self.actions:
+            self.add_error(
+                None,
+                refusal_reason(action, self.request_object)
+                or "Cette action n'est pas possible sur la demande.",
+            )
+        else:
+            transition = TRANSITIONS[action]
+            if transition.comment_required and not cleaned.get("comment", "").strip():
+                self.add_error(
+                    "comment",
+                    f"« {transition.label} » : expliquez la décision dans le commentaire.",
+                )
+            if action in VALIDATION_ACTIONS:
+                if not cleaned.get("scopes"):
+                    self.add_error(
+                        "scopes", "Accordez au moins un périmètre, ou refusez la demande."
+                    )
+                if cleaned.get("term_months") is None and "term_months" not in self.errors:
+                    self.add_error("term_months", "Indiquez la durée de l'habilitation.")
+        if action != "request_changes" and any(
+            cleaned.get(name, "").strip() for name in self.note_targets
+        ):
+            self.add_error(
+                None,
+                "Les commentaires par champ ou par bloc partent seulement avec « Demander des "
+                "modifications » : choisissez cette action, ou effacez-les.",
+            )
+        return cleaned
+
+    def field_comments(self) -> dict[str, str]:
+        return {
+            target: self.cleaned_data[name].strip()
+            for name, target in self.note_targets.items()
+            if self.cleaned_data.get(name, "").strip()
+        }

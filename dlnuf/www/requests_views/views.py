@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from dlnuf.catalogue.models import Dataset
+from dlnuf.catalogue.selectors import current_terms, use_cases_by_dataset
 from dlnuf.habilitations import services
 from dlnuf.habilitations.models import AuthorizationRequest, RequestState, RequestTransition
 from dlnuf.habilitations.perms import (
@@ -30,19 +30,19 @@ from dlnuf.habilitations.selectors import (
     request_history,
     request_missing_information,
     request_thread,
-    requests_to_decide,
     requests_visible_to,
 )
 from dlnuf.habilitations.transitions import BUTTON_ACTIONS, TRANSITIONS
 from dlnuf.organisations.models import User
 from dlnuf.organisations.perms import organisations_of
 from dlnuf.www.requests_views.forms import (
+    DECISION_FORM_ID,
+    MESSAGE_ACTION,
     DecisionForm,
-    MessageForm,
     NewRequestForm,
     RequestForm,
-    ValidationForm,
 )
+from dlnuf.www.requests_views.review_views import commentable_targets, review_context
 
 PAGE_SIZE = 25
 STATE_BADGES = {
@@ -87,29 +87,6 @@ def badge_class(state: str) -> str:
     return STATE_BADGES.get(RequestState(state), "")
 
 
-def request_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    state = request.GET.get("etat", "")
-    visible = requests_visible_to(user).order_by("-updated_at", "-pk")
-    if state in RequestState.values:
-        visible = visible.filter(state=state)
-    page = Paginator(visible, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "www/requests/list.html",
-        {
-            "title": "Demandes d'habilitation",
-            "breadcrumb_data": _breadcrumb("Habilitations"),
-            "page_obj": page,
-            "rows": [(item, badge_class(item.state)) for item in page],
-            "to_decide": [(item, badge_class(item.state)) for item in requests_to_decide(user)],
-            "states": RequestState.choices,
-            "selected_state": state,
-            "can_create": organisations_of(user).exists(),
-        },
-    )
-
-
 def _requestable_datasets() -> QuerySet[Dataset]:
     return Dataset.objects.filter(is_active=True).select_related("provider").order_by("title")
 
@@ -123,22 +100,41 @@ def request_new(request: HttpRequest) -> HttpResponse:
         )
     datasets = _requestable_datasets()
     if request.method == "POST":
-        form = NewRequestForm(request.POST, datasets=datasets, organisations=organisations)
+        form = NewRequestForm(
+            request.POST,
+            datasets=datasets,
+            organisations=organisations,
+            use_cases=use_cases_by_dataset(datasets),
+        )
         if form.is_valid():
+            use_case = form.cleaned_data.get("use_case")
             created = services.authorization_request_create(
                 organisation=form.cleaned_data["organisation"],
                 dataset=form.cleaned_data["dataset"],
                 scope_slugs=[],
                 created_by=user,
+                use_case=use_case,
             )
-            messages.success(request, "Le brouillon est créé : complétez la demande.")
+            messages.success(
+                request,
+                f"Le brouillon est créé à partir du cas d'usage « {use_case.name} » : vérifiez "
+                "et complétez la demande."
+                if use_case is not None
+                else "Le brouillon est créé : complétez la demande.",
+            )
             return redirect("www:request_edit", pk=created.pk)
     else:
         initial: dict[str, Any] = {"organisation": organisations.first()}
         chosen = datasets.filter(slug=request.GET.get("dataset", "")).first()
         if chosen is not None:
             initial["dataset"] = chosen
-        form = NewRequestForm(initial=initial, datasets=datasets, organisations=organisations)
+        form = NewRequestForm(
+            initial=initial,
+            datasets=datasets,
+            organisations=organisations,
+            # Arriving from a dataset's page, only that dataset's use cases make sense.
+            use_cases=use_cases_by_dataset([chosen] if chosen is not None else datasets),
+        )
     return render(
         request,
         "www/requests/new.html",
@@ -160,6 +156,7 @@ def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "request_object": item,
         "requires_security_approval": policy.requires_security_approval,
         "sandbox_stage_locked": policy.requires_sandbox_stage or item.amends_id is not None,
+        "terms": current_terms(item.dataset),
     }
     problems: list[str] = []
     if request.method == "POST":
@@ -219,6 +216,15 @@ def _save_request(
         for message in error.messages:
             form.add_error(None, message)
         return []
+    if form.terms is not None:
+        try:
+            saved = services.authorization_request_accept_terms(
+                request=saved, actor=user, version=form.accepted_terms()
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error("accept_terms", message)
+            return []
     if "submit" not in request.POST:
         messages.success(request, "Le brouillon est enregistré.")
         return None
@@ -235,10 +241,16 @@ def _save_request(
 
 
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
     item = _visible(request, pk)
-    actions = [action for action in BUTTON_ACTIONS if can_take(user, action, item)]
-    decision_forms = [(TRANSITIONS[action], _decision_form(action, item)) for action in actions]
+    if request.method == "POST":
+        return _decide(request, item, request.POST.get("action", ""))
+    return _detail_page(request, item, _decision_form(_user(request), item))
+
+
+def _detail_page(
+    request: HttpRequest, item: AuthorizationRequest, form: DecisionForm | None
+) -> HttpResponse:
+    user = _user(request)
     habilitation = item.habilitation
     credentials = []
     if habilitation is not None:
@@ -267,12 +279,14 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "decision_note": _decision_note(item),
             "history": [(row, TRANSITIONS[row.action].past) for row in request_history(item)],
             "thread": request_thread(item),
-            "message_form": MessageForm() if can_post_message(user, item) else None,
-            "decision_forms": decision_forms,
+            "decision_form": form,
+            "decision_form_id": DECISION_FORM_ID,
+            "decision_buttons": [TRANSITIONS[action] for action in form.actions] if form else [],
             "amendments": habilitation.amendments.order_by("-pk") if habilitation else [],
             "requires_security_approval": provider_policy(
                 item.dataset.provider
             ).requires_security_approval,
+            **review_context(user, item),
         },
     )
 
@@ -285,37 +299,60 @@ def _decision_note(item: AuthorizationRequest) -> RequestTransition | None:
     return item.transitions.filter(to_state=item.state).exclude(comment="").last()
 
 
-def _decision_form(action: str, item: AuthorizationRequest, data: Any = None) -> DecisionForm:
-    if action in {"validate", "validate_sandbox"}:
-        return ValidationForm(data, action=action, comment_required=False, request_object=item)
-    return DecisionForm(data, action=action, comment_required=TRANSITIONS[action].comment_required)
+def _decision_form(
+    user: User, item: AuthorizationRequest, data: Any = None, action: str = ""
+) -> DecisionForm | None:
+    """The page's single form, or None when the person may neither write nor act."""
+    actions = [name for name in BUTTON_ACTIONS if can_take(user, name, item)]
+    can_message = can_post_message(user, item)
+    if not actions and not can_message:
+        return None
+    return DecisionForm(
+        data,
+        request_object=item,
+        actions=actions,
+        can_message=can_message,
+        comment_targets=commentable_targets(item),
+        action=action,
+    )
+
+
+def _decide(request: HttpRequest, item: AuthorizationRequest, action: str) -> HttpResponse:
+    """Apply the button pressed; when refused, show the page again with everything typed."""
+    user = _user(request)
+    if action == MESSAGE_ACTION:
+        if not can_post_message(user, item):
+            raise PermissionDenied("Vous ne pouvez pas écrire sur cette demande.")
+    elif action not in BUTTON_ACTIONS:
+        raise Http404("Action inconnue.")
+    elif not has_role_for(user, action, item):
+        raise PermissionDenied(f"L'action « {TRANSITIONS[action].label} » ne vous est pas ouverte.")
+    form = _decision_form(user, item, request.POST, action)
+    assert form is not None
+    if not form.is_valid():
+        messages.error(request, "Rien n'est envoyé : corrigez ce qui est signalé ci-dessous.")
+        return _detail_page(request, item, form)
+    comment = form.cleaned_data.get("comment", "")
+    try:
+        outcome = _apply(action, item, user, comment, form)
+    except services.TransitionRefused as refused:
+        for problem in [refused.message, *refused.problems]:
+            form.add_error(None, problem)
+        return _detail_page(request, item, form)
+    except ValidationError as error:
+        for problem in error.messages:
+            form.add_error(None, problem)
+        return _detail_page(request, item, form)
+    if action == MESSAGE_ACTION:
+        messages.success(request, "Message envoyé.")
+        return redirect(reverse("www:request_detail", args=[item.pk]) + "#messages")
+    messages.success(request, f"{TRANSITIONS[action].past}.")
+    return redirect("www:request_detail", pk=outcome.pk)
 
 
 @require_POST
 def request_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    user = _user(request)
-    item = _visible(request, pk)
-    if action not in BUTTON_ACTIONS:
-        raise Http404("Action inconnue.")
-    transition = TRANSITIONS[action]
-    if not has_role_for(user, action, item):
-        raise PermissionDenied(f"L'action « {transition.label} » ne vous est pas ouverte.")
-    form = _decision_form(action, item, request.POST)
-    if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, f"{transition.label} : {error}")
-        return redirect("www:request_detail", pk=item.pk)
-    comment = form.cleaned_data.get("comment", "")
-    try:
-        outcome = _apply(action, item, user, comment, form.cleaned_data)
-    except services.TransitionRefused as refused:
-        messages.error(request, refused.message)
-        for problem in refused.problems:
-            messages.error(request, problem)
-        return redirect("www:request_detail", pk=item.pk)
-    messages.success(request, f"{transition.past}.")
-    return redirect("www:request_detail", pk=outcome.pk)
+    return _decide(request, _visible(request, pk), action)
 
 
 def _apply(
@@ -323,12 +360,18 @@ def _apply(
     item: AuthorizationRequest,
     user: User,
     comment: str,
-    cleaned: dict[str, Any],
+    form: DecisionForm,
 ) -> AuthorizationRequest:
+    if action == MESSAGE_ACTION:
+        services.request_message_post(request=item, author=user, body=comment)
+        return item
+    if action == "request_changes":
+        return services.authorization_request_request_changes(
+            request=item, actor=user, comment=comment, field_comments=form.field_comments()
+        )
     simple: dict[str, Callable[..., AuthorizationRequest]] = {
         "submit": services.authorization_request_submit,
         "request_production": services.authorization_request_request_production,
-        "request_changes": services.authorization_request_request_changes,
         "refuse": services.authorization_request_refuse,
         "revoke": services.authorization_request_revoke,
         "reopen": services.authorization_request_reopen,
@@ -343,24 +386,15 @@ def _apply(
     return validate(
         request=item,
         actor=user,
-        scope_slugs=[scope.slug for scope in cleaned["scopes"]],
-        term_months=cleaned["term_months"],
+        scope_slugs=[scope.slug for scope in form.cleaned_data["scopes"]],
+        term_months=form.cleaned_data["term_months"],
         comment=comment,
     )
 
 
 @require_POST
 def request_message(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
-    item = _visible(request, pk)
-    form = MessageForm(request.POST)
-    if form.is_valid():
-        services.request_message_post(request=item, author=user, body=form.cleaned_data["body"])
-        messages.success(request, "Message envoyé.")
-    else:
-        for error in form.errors.get("body", []):
-            messages.error(request, error)
-    return redirect(reverse("www:request_detail", args=[item.pk]) + "#messages")
+    return _decide(request, _visible(request, pk), MESSAGE_ACTION)
 
 
 def request_attachment(request: HttpRequest, pk: int, document: str) -> FileResponse:
