@@ -27,6 +27,7 @@ from dlnuf.habilitations.models import (
     RequestMessage,
     RequestTransition,
 )
+from dlnuf.habilitations.revisions import target_label
 from dlnuf.organisations.models import Membership, Role, User
 from dlnuf.organisations.perms import is_applicant_for
 
@@ -193,7 +194,27 @@ def transition_notices(row: RequestTransition) -> list[Notice]:
     if row.action not in applicant_texts:
         return []
     subject, text, label = applicant_texts[row.action]
-    return [notice(subject, applicants, text, label)]
+    announced = notice(subject, applicants, text, label)
+    if row.action == "request_changes":
+        announced.paragraphs.extend(_field_comment_paragraphs(row))
+    elif row.action in {"validate", "validate_sandbox"} and request.technical_contact_email:
+        announced.paragraphs.append(
+            f"Le contact technique de la demande ({request.technical_contact_email}) reçoit "
+            "aussi par courriel, pour chaque nouveau jeton, un lien qui l'affiche une seule fois."
+        )
+    return [announced]
+
+
+def _field_comment_paragraphs(row: RequestTransition) -> list[str]:
+    """The comments written beside fields with this request for changes, so that the applicant
+    reads in the e-mail what to correct, where."""
+    comments = list(row.field_comments.order_by("created_at", "pk"))
+    if not comments:
+        return []
+    return [
+        "Commentaires de l'instructeur, champ par champ :",
+        *(f"{target_label(comment.target)} : {comment.text}" for comment in comments),
+    ]
 
 
 def message_notice(message: RequestMessage) -> Notice:

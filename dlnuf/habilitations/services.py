@@ -394,7 +394,8 @@ def authorization_request_request_changes(
     unknown = sorted(target for target in written if target not in targets)
     if unknown:
         raise ValidationError(f"Champs inconnus : {', '.join(unknown)}.", code="unknown_field")
-    request = _move(request, "request_changes", actor, comment)
+    # The e-mail quotes the comments written beside the fields: it is written once they exist.
+    request = _move(request, "request_changes", actor, comment, notify=False)
     review = request.transitions.order_by("pk").last()
     assert review is not None
     reviewed = request.submissions.order_by("number").last()
@@ -409,6 +410,7 @@ def authorization_request_request_changes(
                 author=actor,
                 created_at=review.occurred_at,
             )
+    notify_on_commit(partial(notify_transition, transition_id=review.pk))
     return request
 
 
@@ -597,19 +599,25 @@ def _check(request: AuthorizationRequest, action: str, actor: User, comment: str
 
 
 def _move(
-    request: AuthorizationRequest, action: str, actor: User, comment: str
+    request: AuthorizationRequest, action: str, actor: User, comment: str, *, notify: bool = True
 ) -> AuthorizationRequest:
     transition = TRANSITIONS[action]
     from_state = request.state
     request.state = transition.target
     request.updated_at = timezone.now()
     request.save()
-    _log(request, action, from_state, actor=actor, comment=comment)
+    _log(request, action, from_state, actor=actor, comment=comment, notify=notify)
     return request
 
 
 def _log(
-    request: AuthorizationRequest, action: str, from_state: str, *, actor: User, comment: str
+    request: AuthorizationRequest,
+    action: str,
+    from_state: str,
+    *,
+    actor: User,
+    comment: str,
+    notify: bool = True,
 ) -> RequestTransition:
     row = RequestTransition.objects.create(
         request=request,
@@ -619,7 +627,8 @@ def _log(
         actor=actor,
         comment=comment.strip(),
     )
-    notify_on_commit(partial(notify_transition, transition_id=row.pk))
+    if notify:
+        notify_on_commit(partial(notify_transition, transition_id=row.pk))
     return row
 
 

@@ -282,3 +282,44 @@ def test_expiry_reminders_reach_a_real_smtp_server_once_per_threshold(
     )
     assert reminder.recipients == [people.applicant.email, "metier@ville.fr", "technique@ville.fr"]
     assert f"{SITE}/tableau-de-bord/" in reminder.message.get_body(("plain",)).get_content()
+
+
+def test_a_request_for_changes_lists_the_comments_written_beside_the_fields(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    people = cast()
+    item = people.submitted()
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.authorization_request_request_changes(
+            request=item,
+            actor=people.instructor,
+            comment="Deux précisions.",
+            field_comments={
+                "retention_months": "Pourquoi 24 mois ?",
+                "purpose": "Nommez la démarche.",
+            },
+        )
+
+    (message,) = mail.outbox
+    body = " ".join(message.body.split())
+    assert "Commentaires de l'instructeur, champ par champ :" in body
+    assert "Durée de conservation (en mois) : Pourquoi 24 mois ?" in body
+    assert "Description et finalité : Nommez la démarche." in body
+    assert "Deux précisions." in body
+
+
+def test_the_validation_e_mail_says_the_technical_contact_gets_the_credentials(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    people = cast()
+    item = people.submitted()
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        perform("validate", item, people.instructor)
+
+    (decision,) = [m for m in mail.outbox if not m.subject.startswith(LINK_SUBJECT)]
+    body = " ".join(decision.body.split())
+    assert "Le contact technique de la demande (technique@ville.fr) reçoit aussi" in body
