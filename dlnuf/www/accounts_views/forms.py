@@ -27,6 +27,17 @@ def throttled_message(retry_at: datetime) -> str:
     )
 
 
+def provider_field() -> forms.ModelChoiceField:
+    """The provider an instructor's or reporter's role is for; each form fills its choices."""
+    return forms.ModelChoiceField(
+        label="Fournisseur de données",
+        help_text="Pour les rôles d'instructeur et de rapporteur.",
+        queryset=Provider.objects.none(),
+        required=False,
+        empty_label="Choisir un fournisseur",
+    )
+
+
 class LoginForm(AuthenticationForm, PortalForm):
     """E-mail and password of a local account (the field keeps Django's name, ``username``)."""
 
@@ -82,13 +93,7 @@ class RoleGrantForm(PortalForm):
         required=False,
         max_length=20,
     )
-    provider = forms.ModelChoiceField(
-        label="Fournisseur de données",
-        help_text="Pour les rôles d'instructeur et de rapporteur.",
-        queryset=Provider.objects.none(),
-        required=False,
-        empty_label="Choisir un fournisseur",
-    )
+    provider = provider_field()
     comment = forms.CharField(
         label="Motif",
         help_text="Facultatif ; conservé dans l'historique des rôles.",
@@ -181,13 +186,7 @@ class InvitationForm(PortalForm):
         queryset=Organisation.objects.none(),
         empty_label=None,
     )
-    provider = forms.ModelChoiceField(
-        label="Fournisseur de données",
-        help_text="Pour les rôles d'instructeur et de rapporteur.",
-        queryset=Provider.objects.none(),
-        required=False,
-        empty_label="Choisir un fournisseur",
-    )
+    provider = provider_field()
 
     def __init__(self, *args: Any, inviter: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -250,13 +249,7 @@ class AccountRequestForm(PortalForm):
         help_text="Demandeur : vous demandez des données pour votre organisation. Instructeur "
         "ou rapporteur : vous instruisez ou suivez les demandes adressées à un fournisseur.",
     )
-    provider = forms.ModelChoiceField(
-        label="Fournisseur de données",
-        help_text="Pour les rôles d'instructeur et de rapporteur.",
-        queryset=Provider.objects.none(),
-        required=False,
-        empty_label="Choisir un fournisseur",
-    )
+    provider = provider_field()
     reason = forms.CharField(
         label="Motif de la demande",
         help_text="Votre fonction, et ce que vous souhaitez faire sur le guichet.",

@@ -1,3 +1,5 @@
+import logging
+
 from django import template
 from django.db import DatabaseError
 
@@ -5,6 +7,7 @@ from dlnuf.toolbox.accessibility.portal import portal_accessibility_status
 from dlnuf.toolbox.accessibility.scoring import NOT_AT_ALL
 
 register = template.Library()
+logger = logging.getLogger(__name__)
 
 
 @register.simple_tag(takes_context=True)
@@ -18,5 +21,6 @@ def accessibility_status(context: template.Context) -> str:
         return portal_accessibility_status()
     except DatabaseError:
         # An error page must still render when the database cannot answer (or is not
-        # migrated yet); the footer then says what it can prove.
+        # migrated yet); the footer then says what it can prove, and the failure is logged.
+        logger.warning("Accessibility status unreadable: the footer says « non conforme ».")
         return NOT_AT_ALL
