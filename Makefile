@@ -5,34 +5,58 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint pytest bench screenshots install migrate seed clean
+.PHONY: run dev test lint pytest bench screenshots install install-runtime requirements migrate seed\
+	clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# Two installs, each in hash-checking mode with the venv's own pip: what running the product
+# needs (`make run`, `seed`, `migrate`), then everything else the tests and tools need, so that
+# `make test` after `make run` only adds what is missing. Modules are byte-compiled when first
+# imported rather than all at install (a third of the install's CPU time).
+$(PY):
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+
+$(VENV)/.runtime-installed: requirements/runtime.txt | $(PY)
+	$(PY) -m pip install --quiet --no-compile --require-hashes -r requirements/runtime.txt
 	touch $@
 
-install: $(VENV)/.installed
+$(VENV)/.dev-installed: requirements/dev.txt $(VENV)/.runtime-installed
+	$(PY) -m pip install --quiet --no-compile --require-hashes -r requirements/dev.txt
+	touch $@
+
+install-runtime: $(VENV)/.runtime-installed
+
+install: $(VENV)/.dev-installed
+
+# Recompiles requirements/*.txt from the .in files, keeping the pins unless asked:
+# `make requirements UPGRADE=--upgrade` (every package) or `UPGRADE="--upgrade-package django"`.
+requirements: $(VENV)/.dev-installed
+	sh requirements/compile.sh $(UPGRADE)
 
 # axe-core for the accessibility tests (npm, lock file committed); skipped when npm is absent.
 node_modules/.package-lock.json: package.json package-lock.json
 	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --silent; \
 	else echo "npm not found: the browser accessibility tests will be skipped"; fi
 
-migrate: install
+migrate: install-runtime
 	$(PY) manage.py migrate --no-input
 
 # Links in e-mails, the catalogue's examples and the demo data's output follow the address served.
-run seed: export DLNUF_SITE_URL ?= http://$(HOST):$(PORT)
+run dev seed: export DLNUF_SITE_URL ?= http://$(HOST):$(PORT)
 
 seed: migrate
 	$(PY) manage.py load_catalogue
 	$(PY) manage.py load_demo_data
 
-# The toolbox's background worker runs beside the web server and stops with it.
+# The production server (granian, one process per core, static files, the toolbox worker
+# supervised beside it); Ctrl-C stops it all.
 run: seed
 	@echo "Guichet DLNUF sur http://$(HOST):$(PORT)/ (documentation de l'API : /api/v1/docs)"
+	DLNUF_SANDBOX_URL=$${DLNUF_SANDBOX_URL:-http://$(HOST):$(PORT)/sandbox} \
+		$(PY) manage.py serve --host $(HOST) --port $(PORT)
+
+# Django's development server, reloaded on every change, with the toolbox worker beside it.
+dev: seed
+	@echo "Guichet DLNUF (développement) sur http://$(HOST):$(PORT)/"
 	$(PY) manage.py db_worker & worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
 	DLNUF_SANDBOX_URL=$${DLNUF_SANDBOX_URL:-http://$(HOST):$(PORT)/sandbox} \
 		$(PY) manage.py runserver $(HOST):$(PORT)
@@ -44,22 +68,31 @@ lint: install
 	$(PY) manage.py makemigrations --check --dry-run
 
 # The suite runs on SQLite, then again on PostgreSQL when DLNUF_TEST_POSTGRES_URL is set
-# (.ci/run starts a throw-away cluster and sets it).
+# (.ci/run starts a throw-away cluster and sets it). It runs in PYTEST_WORKERS processes, one
+# per core of the CI machine; each test file stays whole in one process, so that the servers a
+# module starts once (granian stacks, redis) are not started again by the other process.
+# PYTEST_WORKERS=0 runs everything in one process.
+PYTEST_WORKERS ?= 2
+PYTEST := $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile
 pytest: install node_modules/.package-lock.json
-	$(VENV)/bin/pytest
+	$(PYTEST)
 	@if [ -n "$$DLNUF_TEST_POSTGRES_URL" ]; then \
 		echo "--- same suite on PostgreSQL"; \
-		DATABASE_URL="$$DLNUF_TEST_POSTGRES_URL" $(VENV)/bin/pytest; \
+		DATABASE_URL="$$DLNUF_TEST_POSTGRES_URL" $(PYTEST); \
 	else \
 		echo "--- PostgreSQL run skipped: DLNUF_TEST_POSTGRES_URL is not set"; \
 	fi
 
 test: lint pytest
 
-# Needs wrk (Debian package) as the load generator; installs it when run as root.
+# Needs wrk (the load generator) and nginx (a static upstream, the two nodes' proxy), Debian
+# packages it installs when run as root.
 bench: install
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk; } || \
 		{ echo "wrk is required: apt-get install wrk"; exit 1; }
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || \
+		{ [ "$$(id -u)" = 0 ] && apt-get install -y -qq nginx-light; } || \
+		{ echo "nginx is required (static upstream, two-node cluster): apt-get install nginx-light"; exit 1; }
 	$(PY) bench/run.py
 
 # Re-takes the screenshots of docs/parcours.md by running the end-to-end journey tests.

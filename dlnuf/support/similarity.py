@@ -182,10 +182,7 @@ def embedding_model() -> Any | None:
 
 
 def similarity_preload() -> None:
-    """Load the model now, before the first request (the web application calls it at start),
-    and the sparse matrices the word ranking is made of (0.3 s to import)."""
-    import scipy.sparse  # noqa: F401
-
+    """Load the model now, before the first request (the web application calls it at start)."""
     embedding_model()
 
 
@@ -369,6 +366,28 @@ class Version:
 
 
 @dataclass(frozen=True)
+class TfidfColumns:
+    """Unit rows of TF-IDF weights stored by column (stem): the entries that hold stem ``c`` are
+    ``entry_rows[starts[c]:starts[c + 1]]`` with their weights beside them, so that a search
+    reads the few columns of its own stems only."""
+
+    starts: numpy.ndarray  # int64, one more than there are columns
+    entry_rows: numpy.ndarray  # int64
+    weights: numpy.ndarray  # float64
+
+    def dot(self, columns: Sequence[int], query_weights: numpy.ndarray, rows: int) -> numpy.ndarray:
+        """Each row's dot product with a query holding ``query_weights`` in ``columns``."""
+        scores = numpy.zeros(rows)
+        # A query has a few stems: reading their columns alone is cheaper than any product over
+        # the whole matrix. A stem appears at most once in a row, so each slice adds to
+        # distinct rows.
+        for column, query_weight in zip(columns, query_weights, strict=True):
+            start, end = self.starts[column], self.starts[column + 1]
+            scores[self.entry_rows[start:end]] += self.weights[start:end] * query_weight
+        return scores
+
+
+@dataclass(frozen=True)
 class KnowledgeIndex:
     """Every entry as a row: its primary key, TF-IDF weights, unit vector (zeros when missing),
     and who is behind it, as arrays so that a search is a few vector operations."""
@@ -382,7 +401,7 @@ class KnowledgeIndex:
     owner_names: numpy.ndarray  # str, folded
     idf: dict[str, float]
     stem_columns: dict[str, int]
-    tfidf: Any  # scipy.sparse CSC matrix (a search reads the columns of its stems), a row per entry
+    tfidf: TfidfColumns
     vectors: numpy.ndarray  # float32, one unit row per entry
     has_vector: numpy.ndarray  # bool
 
@@ -444,25 +463,28 @@ def _with_context(entries: QuerySet[KnowledgeEntry]) -> QuerySet[KnowledgeEntry]
     return entries.select_related("mission__request__organisation", "procedure__organisation")
 
 
-def _tfidf(rows: Sequence[IndexedEntry]) -> tuple[Any, dict[str, float], dict[str, int]]:
+def _tfidf(rows: Sequence[IndexedEntry]) -> tuple[TfidfColumns, dict[str, float], dict[str, int]]:
     """Unit rows of TF-IDF weights (sublinear term frequency, smoothed idf), stored by column;
     each stem's idf and column."""
-    from scipy import sparse
-
     columns: dict[str, int] = {}
-    indices = [columns.setdefault(stem, len(columns)) for row in rows for stem in row.stems]
-    data = numpy.concatenate([row.term_frequencies for row in rows]) if rows else numpy.zeros(0)
-    indptr = numpy.cumsum([0, *(len(row.stems) for row in rows)])
-    matrix = sparse.csr_matrix(
-        (data, numpy.array(indices, dtype=numpy.int64), indptr),
-        shape=(len(rows), len(columns)),
+    stem_columns = numpy.array(
+        [columns.setdefault(stem, len(columns)) for row in rows for stem in row.stems],
+        dtype=numpy.int64,
     )
-    frequency = numpy.bincount(matrix.indices, minlength=len(columns))
+    entry_rows = numpy.repeat(
+        numpy.arange(len(rows), dtype=numpy.int64), [len(row.stems) for row in rows]
+    )
+    data = numpy.concatenate([row.term_frequencies for row in rows]) if rows else numpy.zeros(0)
+    frequency = numpy.bincount(stem_columns, minlength=len(columns))
     idf = numpy.log((1 + len(rows)) / (1 + frequency)) + 1
-    matrix.data *= idf[matrix.indices]
-    norms = numpy.sqrt(numpy.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    data = data * idf[stem_columns]
+    norms = numpy.sqrt(numpy.bincount(entry_rows, weights=data * data, minlength=len(rows)))
     norms[norms == 0] = 1.0
-    matrix = sparse.csc_matrix(sparse.diags(1 / norms) @ matrix)
+    data = data * (1 / norms)[entry_rows]
+    by_column = numpy.argsort(stem_columns, kind="stable")
+    starts = numpy.zeros(len(columns) + 1, dtype=numpy.int64)
+    numpy.cumsum(frequency, out=starts[1:])
+    matrix = TfidfColumns(starts=starts, entry_rows=entry_rows[by_column], weights=data[by_column])
     return matrix, {stem: float(idf[column]) for stem, column in columns.items()}, columns
 
 
@@ -646,7 +668,7 @@ def score_all(
             [(1 + numpy.log(count)) * index.idf[stem] for stem, count in counts.items()]
         )
         weights /= numpy.linalg.norm(weights)
-        lexical = numpy.asarray(index.tfidf[:, columns] @ weights).ravel()
+        lexical = index.tfidf.dot(columns, weights, len(index.pks))
     semantic = semantic_ranks = None
     if model is not None:
         # einsum runs on this thread; a BLAS product may start threads that, on cores busy with

@@ -63,6 +63,8 @@ class AuditRun:
 
 
 def chromium_executable() -> str:
+    """The browser every audit drives, checked in the caller's thread before the audit starts,
+    with Playwright which drives it: either one missing is told in French."""
     configured = str(getattr(settings, "DLNUF_CHROMIUM_PATH", "/usr/bin/chromium"))
     found = shutil.which(configured) if not os.path.isabs(configured) else configured
     if not found or not os.access(found, os.X_OK):
@@ -71,6 +73,15 @@ def chromium_executable() -> str:
             "peut pas être lancé. L'administrateur du service doit installer Chromium "
             "(paquet « chromium ») ou renseigner DLNUF_CHROMIUM_PATH."
         )
+    # `make run` installs no Playwright (useless without Chromium): the toolbox must still load.
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError as error:
+        raise BrowserUnavailable(
+            "Le pilote du navigateur Chromium (Playwright) est introuvable : l'audit automatique "
+            "ne peut pas être lancé. L'administrateur du service doit installer le paquet "
+            "Python « playwright » en plus de Chromium (paquet « chromium »)."
+        ) from error
     return found
 
 
