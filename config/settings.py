@@ -6,6 +6,7 @@ journal keys live under ``var/`` and are created on first use. Production
 """
 
 import re
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -74,6 +75,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "dlnuf.api",
     "dlnuf.www",
+    "dlnuf.ops",
 ]
 
 MIDDLEWARE = [
@@ -158,7 +160,16 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# `manage.py serve` collects the static files here and its server answers them itself.
+STATIC_ROOT = VAR_DIR / "static"
+# With hashed names, a file's URL changes with its content, so browsers may keep it for a year.
+# Off by default: the names come from the manifest `collectstatic` writes, which development and
+# the tests never run; `manage.py serve` collects, then turns it on for the processes it starts.
+if env.bool("DLNUF_HASHED_STATIC_FILES", default=False):
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+    }
 # Uploaded files (legal basis PDFs…) are private: served only through views that check rights.
 MEDIA_ROOT = Path(env.str("DLNUF_MEDIA_ROOT", default=str(VAR_DIR / "media")))
 
@@ -172,8 +183,10 @@ DLNUF_HOSTING_CONTACT = env.str("DLNUF_HOSTING_CONTACT", default="")
 LOGIN_URL = "www:login"
 LOGIN_REDIRECT_URL = "www:home"
 LOGOUT_REDIRECT_URL = "www:home"
-# Paths whose callers authenticate by other means than the portal session.
-DLNUF_LOGIN_EXEMPT_PREFIXES = ("/api/", "/sandbox/", "/static/")
+# Paths whose callers authenticate by other means than the portal session. The journal's
+# transparency-log files are public and never read the session, so that shared caches keep one
+# copy for everybody (no "Vary: Cookie").
+DLNUF_LOGIN_EXEMPT_PREFIXES = ("/api/", "/sandbox/", "/static/", "/journal/")
 
 # --- Content Security Policy: scripts only from here and with the page's nonce ------------------
 CONTENT_SECURITY_POLICY = {
@@ -328,10 +341,22 @@ if IS_PRODUCTION:
         # would be the client's own word.
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# One line per event on the console, named after the process that wrote it, so that the web
+# workers and the toolbox worker can share one stream (`manage.py serve` names its children).
+_PROCESS_NAME = env.str("DLNUF_PROCESS_NAME", default="") or (
+    sys.argv[1] if Path(sys.argv[0]).name == "manage.py" and len(sys.argv) > 1 else "dlnuf"
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "line": {
+            "format": "%(asctime)s %(levelname)s "
+            + _PROCESS_NAME.replace("%", "%%")
+            + "[%(process)d] %(name)s: %(message)s"
+        }
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.server": {"level": "WARNING"},
@@ -420,3 +445,15 @@ _check_journal_key(
 # Exchanges wait for their journal entry to be committed; concurrent entries share one commit.
 DLNUF_JOURNAL_BATCH_MAX = env.int("DLNUF_JOURNAL_BATCH_MAX", default=256)
 DLNUF_JOURNAL_BATCHING = env.bool("DLNUF_JOURNAL_BATCHING", default=True)
+
+# The journal's name as a transparency log: the origin line of its checkpoints and the name of
+# its signed-note key. By default the address of its files without the scheme.
+_site = urlsplit(DLNUF_SITE_URL)
+DLNUF_JOURNAL_ORIGIN = env.str(
+    "DLNUF_JOURNAL_ORIGIN", default=f"{_site.netloc}{_site.path}/journal"
+)
+if not DLNUF_JOURNAL_ORIGIN or re.search(r"[\s+]", DLNUF_JOURNAL_ORIGIN):
+    raise ImproperlyConfigured(
+        "DLNUF_JOURNAL_ORIGIN must be a non-empty name without spaces or '+', "
+        "such as guichet.example.gouv.fr/journal"
+    )

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -74,7 +74,10 @@ from dlnuf.habilitations.use_cases import use_case_prefill
 from dlnuf.habilitations.validation import check_pdf_upload, field_errors, safe_display_name
 from dlnuf.organisations.models import Organisation, User
 from dlnuf.organisations.perms import is_administrator, is_applicant_for
-from dlnuf.procedures.models import Procedure
+
+if TYPE_CHECKING:
+    # The gateway's nodes load this module without the procedures app (config.settings_gateway).
+    from dlnuf.procedures.models import Procedure
 
 _TOKEN_PREFIX = {Environment.SANDBOX: "dlnuf_sbx_", Environment.PRODUCTION: "dlnuf_prd_"}
 
@@ -235,7 +238,7 @@ def authorization_request_create(
     dataset: Dataset,
     scope_slugs: Iterable[str],
     created_by: User,
-    procedure: Procedure | None = None,
+    procedure: "Procedure | None" = None,
     purpose: str = "",
     expected_volume: int | None = None,
     use_case: UseCaseTemplate | None = None,
