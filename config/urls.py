@@ -7,6 +7,8 @@ urlpatterns = [
     # Unknown paths under /api/ answer a problem, not the portal's page.
     re_path(r"^api/", path_not_found, name="api-path-not-found"),
     path("sandbox/", include("dlnuf.sandbox.urls")),
+    # The journal as a transparency log: checkpoint, key and tiles (C2SP tlog-tiles).
+    path("journal/", include("dlnuf.api.tlog_urls")),
     path("", include("dlnuf.www.urls")),
 ]
 

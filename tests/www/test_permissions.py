@@ -113,12 +113,18 @@ PUBLIC = {
     "api-v1:proof_inclusion": "journal : preuve d'inclusion, publique pour la vérification",
     "api-v1:proof_consistency": "journal : preuve de cohérence, publique pour la vérification",
     "api-path-not-found": "toute autre adresse sous /api/ : problème 404 path_not_found",
+    "tlog:checkpoint": "journal : point de contrôle signé (C2SP), public pour la vérification",
+    "tlog:vkey": "journal : clé de vérification du point de contrôle",
+    "tlog:tile": "journal : tuile d'empreintes de l'arbre, sans contenu d'entrée",
+    "tlog:partial_tile": "journal : tuile partielle d'empreintes, sans contenu d'entrée",
 }
 # Paths whose callers are software: without credentials they get 401, not a login page.
 CREDENTIAL_PREFIXES = ("/api/", "/sandbox/")
 # Values for URL parameters, where the parameter's type is not enough to reach the view.
 SAMPLE_KWARGS = {
     "sandbox:provider": {"family": "api-particulier", "path": "v3/dss/quotient_familial/identite"},
+    "tlog:tile": {"level": 0, "index": 0},
+    "tlog:partial_tile": {"level": 0, "index": 0, "width": 1},
 }
 SAMPLE_BY_CONVERTER: dict[type, str] = {
     IntConverter: "1",
