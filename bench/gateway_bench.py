@@ -1,11 +1,17 @@
-"""Gateway benchmark: the same calls straight to the sandbox provider, then through the gateway.
+"""Gateway benchmark: the same calls straight to the upstream, then through the gateway.
 
-Starts on loopback, for one database: a sandbox provider server and a gateway server (granian,
-WSGI, production-like settings: DEBUG off, journal batching on), then drives both with wrk at one
-client and at 16 concurrent clients. Prints throughput and p50/p95/p99 latency and checks that
-every exchange was journaled and that the journal verifies.
+Starts on loopback, for one database: a sandbox provider server (granian, WSGI), a static upstream
+(nginx serving the sandbox's answer for the benchmark's case as a file, so that an upstream costing
+next to nothing shows what the gateway itself costs), and two gateway servers (granian, WSGI,
+production-like settings: DEBUG off, journal batching on), one calling the sandbox and one calling
+the static upstream. wrk drives each of the four at one client and at 16 concurrent clients.
+Prints throughput and p50/p95/p99 latency, and checks that every exchange answered was journaled
+and that the journal verifies.
 
     .venv/bin/python bench/gateway_bench.py [--database-url URL] [--seconds 10] [--json FILE]
+
+DLNUF_BENCH_GATEWAY_WORKERS and DLNUF_BENCH_GATEWAY_THREADS change the gateway's processes and
+threads per process (defaults: the production defaults below), for comparisons.
 """
 
 import argparse
@@ -45,6 +51,34 @@ DATASET = "quotient-familial"
 SCOPES = "cnaf_quotient_familial,cnaf_allocataires"
 RECIPIENT = "13002526500013"
 
+# The gateway's production shape (DLNUF_WEB_WORKERS × DLNUF_WEB_THREADS on two cores).
+GATEWAY_WORKERS = 2
+GATEWAY_THREADS = 8
+
+NGINX_CONF = """
+daemon off;
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+  access_log off;
+  client_body_temp_path {prefix}/body;
+  proxy_temp_path {prefix}/proxy;
+  fastcgi_temp_path {prefix}/fastcgi;
+  uwsgi_temp_path {prefix}/uwsgi;
+  scgi_temp_path {prefix}/scgi;
+  keepalive_requests 1000000;
+  server {{
+    listen 127.0.0.1:{port};
+    location = {path} {{
+      default_type {content_type};
+      alias {prefix}/answer;
+    }}
+  }}
+}}
+"""
+
 
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -62,25 +96,24 @@ def _manage(env: dict[str, str], *args: str) -> str:
 
 
 @contextmanager
-def _server(env: dict[str, str], port: int, workers: int, threads: int) -> Iterator[None]:
+def _server(
+    env: dict[str, str], port: int, workers: int, threads: int, *, gateway_only: bool = False
+) -> Iterator[None]:
+    # Gateways run as the gateway nodes of a deployment do: config.settings_gateway, which loads
+    # the exchange and the journal only (no portal middleware, no toolbox).
+    application = "config.wsgi_gateway:application" if gateway_only else "config.wsgi:application"
+    if gateway_only:
+        env = {**env, "DJANGO_SETTINGS_MODULE": "config.settings_gateway"}
     process = subprocess.Popen(
         [GRANIAN, "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port)]
         + ["--workers", str(workers), "--blocking-threads", str(threads)]
-        + ["--log-level", "warning", "config.wsgi:application"],
+        + ["--log-level", "warning", application],
         cwd=ROOT,
         env=env,
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise SystemExit(f"server on port {port} did not start")
+        _wait_for_port(port, process, f"granian on port {port}")
         yield
     finally:
         os.killpg(process.pid, signal.SIGTERM)
@@ -88,6 +121,61 @@ def _server(env: dict[str, str], port: int, workers: int, threads: int) -> Itera
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
+
+
+def _wait_for_port(port: int, process: subprocess.Popen[bytes], what: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{what} stopped at start-up (exit code {process.returncode})")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"{what} did not listen on port {port} within 30 s")
+
+
+@contextmanager
+def _static_upstream(answer_url: str, port: int) -> Iterator[None]:
+    """nginx on loopback answering the sandbox's answer to ``answer_url`` for that path."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(nginx).exists():
+        raise SystemExit(
+            "nginx is needed for the static upstream (Debian package « nginx-light »)."
+        )
+    request = urllib.request.Request(answer_url, headers={"Authorization": "Bearer sandbox"})
+    with urllib.request.urlopen(request, timeout=15) as response:
+        body = response.read()
+        content_type = response.headers.get("Content-Type", "application/json")
+    # nginx's workers drop root for « nobody », who must be able to read the answer.
+    prefix = Path(tempfile.mkdtemp(prefix="dlnuf-bench-nginx-"))
+    prefix.chmod(0o755)
+    (prefix / "answer").write_bytes(body)
+    (prefix / "answer").chmod(0o644)
+    conf = prefix / "nginx.conf"
+    conf.write_text(
+        NGINX_CONF.format(
+            prefix=prefix,
+            port=port,
+            path=urllib.parse.urlsplit(answer_url).path,
+            content_type=content_type.split(";")[0],
+        )
+    )
+    process = subprocess.Popen(
+        [nginx, "-p", str(prefix), "-c", str(conf), "-e", str(prefix / "error.log")],
+        start_new_session=True,
+    )
+    try:
+        _wait_for_port(port, process, "nginx")
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        shutil.rmtree(prefix, ignore_errors=True)
 
 
 def _wrk(url: str, token: str, connections: int, seconds: int, script: Path) -> dict[str, float]:
@@ -118,11 +206,22 @@ def _warm_up(url: str, token: str, count: int = 50) -> None:
             response.read()
 
 
+def _journal_size(env: dict[str, str]) -> int:
+    output = _manage(
+        env,
+        "shell",
+        "-c",
+        "from dlnuf.journal.selectors import tree_head_current; print(tree_head_current().size)",
+    )
+    return int(output.strip().splitlines()[-1])
+
+
 def run(database_url: str | None, seconds: int) -> dict[str, object]:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed for the gateway benchmark (Debian package « wrk »).")
     workdir = Path(tempfile.mkdtemp(prefix="dlnuf-bench-gw-"))
-    sandbox_port, gateway_port = _free_port(), _free_port()
+    sandbox_port, static_port = _free_port(), _free_port()
+    gateway_port, gateway_static_port = _free_port(), _free_port()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -135,6 +234,10 @@ def run(database_url: str | None, seconds: int) -> dict[str, object]:
         "DLNUF_JOURNAL_BATCHING": "true",
     }
     env.pop("DLNUF_API_PARTICULIER_URL", None)
+    # The same gateway, with the static copy of the sandbox's answer as its provider.
+    static_env = {**env, "DLNUF_SANDBOX_URL": f"http://127.0.0.1:{static_port}/sandbox"}
+    workers = int(os.environ.get("DLNUF_BENCH_GATEWAY_WORKERS", str(GATEWAY_WORKERS)))
+    threads = int(os.environ.get("DLNUF_BENCH_GATEWAY_THREADS", str(GATEWAY_THREADS)))
     try:
         _manage(env, "migrate", "--no-input", "-v", "0")
         _manage(env, "load_catalogue")
@@ -163,28 +266,63 @@ def run(database_url: str | None, seconds: int) -> dict[str, object]:
         )
         script = workdir / "report.lua"
         script.write_text(WRK_SCRIPT)
-        direct_url = (
-            f"http://127.0.0.1:{sandbox_port}/sandbox/api-particulier"
-            f"/v3/dss/quotient_familial/identite?{query}&{trace}"
-        )
-        gateway_url = f"http://127.0.0.1:{gateway_port}/api/v1/data/{DATASET}?{query}&{trace}"
-        figures: dict[str, object] = {"database": "postgresql" if database_url else "sqlite"}
+        upstream_path = "/sandbox/api-particulier/v3/dss/quotient_familial/identite"
+        direct_url = f"http://127.0.0.1:{sandbox_port}{upstream_path}?{query}&{trace}"
+        static_url = f"http://127.0.0.1:{static_port}{upstream_path}?{query}&{trace}"
+        gateway_path = f"/api/v1/data/{DATASET}?{query}&{trace}"
+        gateway_url = f"http://127.0.0.1:{gateway_port}{gateway_path}"
+        gateway_static_url = f"http://127.0.0.1:{gateway_static_port}{gateway_path}"
+        figures: dict[str, object] = {
+            "database": "postgresql" if database_url else "sqlite",
+            "gateway_workers": workers,
+            "gateway_threads": threads,
+        }
+        journaled_before = _journal_size(env)
+        answered = 0
         # The sandbox is pure CPU work: few threads keep the interpreter lock from convoying.
-        with _server(env, sandbox_port, workers=1, threads=2):
-            _warm_up(direct_url, "sandbox")
-            figures["direct_c1"] = _wrk(direct_url, "sandbox", 1, seconds, script)
-            figures["direct_c16"] = _wrk(direct_url, "sandbox", 16, seconds, script)
-            # Gateway threads mostly wait (provider, journal commit), so each worker has many.
-            threads = int(os.environ.get("DLNUF_BENCH_GATEWAY_THREADS", "8"))
-            with _server(env, gateway_port, workers=2, threads=threads):
-                _warm_up(gateway_url, token)
-                figures["gateway_c1"] = _wrk(gateway_url, token, 1, seconds, script)
-                figures["gateway_c16"] = _wrk(gateway_url, token, 16, seconds, script)
-        gateway_c1 = figures["gateway_c1"]
-        direct_c1 = figures["direct_c1"]
-        assert isinstance(gateway_c1, dict)
-        assert isinstance(direct_c1, dict)
-        figures["added_latency_p50_ms"] = round(gateway_c1["p50_ms"] - direct_c1["p50_ms"], 2)
+        with (
+            _server(env, sandbox_port, workers=1, threads=2),
+            _static_upstream(direct_url, static_port),
+            _server(env, gateway_port, workers=workers, threads=threads, gateway_only=True),
+            _server(
+                static_env, gateway_static_port, workers=workers, threads=threads, gateway_only=True
+            ),
+        ):
+            for name, url, token_used in (
+                ("direct", direct_url, "sandbox"),
+                ("static", static_url, "sandbox"),
+                ("gateway", gateway_url, token),
+                ("gateway_static", gateway_static_url, token),
+            ):
+                _warm_up(url, token_used)
+                for clients in (1, 16):
+                    result = _wrk(url, token_used, clients, seconds, script)
+                    figures[f"{name}_c{clients}"] = result
+                    if name.startswith("gateway"):
+                        answered += int(result["requests"]) - int(result["errors"])
+                if name.startswith("gateway"):
+                    answered += 50
+        for name, upstream in (("gateway", "direct"), ("gateway_static", "static")):
+            gateway_c1, upstream_c1 = figures[f"{name}_c1"], figures[f"{upstream}_c1"]
+            gateway_c16 = figures[f"{name}_c16"]
+            assert isinstance(gateway_c1, dict)
+            assert isinstance(upstream_c1, dict)
+            assert isinstance(gateway_c16, dict)
+            figures[f"{name}_added_latency_p50_ms"] = round(
+                gateway_c1["p50_ms"] - upstream_c1["p50_ms"], 2
+            )
+            figures[f"{name}_c16_over_c1"] = round(
+                gateway_c16["throughput_per_s"] / gateway_c1["throughput_per_s"], 2
+            )
+            figures[f"{name}_c16_p99_over_p50"] = round(
+                gateway_c16["p99_ms"] / gateway_c16["p50_ms"], 1
+            )
+        figures["added_latency_p50_ms"] = figures["gateway_added_latency_p50_ms"]
+        # wrk stops with calls in flight: those may be journaled without being counted as answered.
+        journaled = _journal_size(env) - journaled_before
+        figures["answered_with_data"] = answered
+        figures["journaled"] = journaled
+        figures["every_answer_journaled"] = journaled >= answered
         verify = _manage(env, "journal_verify")
         figures["journal_verify"] = verify.strip().splitlines()[-1] if verify.strip() else ""
         return figures

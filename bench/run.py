@@ -1,12 +1,15 @@
 """`make bench`: every benchmark of the product in one run, on SQLite and on PostgreSQL.
 
-1. The gateway (bench/gateway_bench.py): calls straight to the sandbox provider, then the same calls
-   through the gateway (authentication, minimisation, durable journal), at 1 and 16 clients.
-2. The journal (bench/journal_bench.py): append rate, `journal_verify` rate and subject lookup time
+1. The gateway (bench/gateway_bench.py): calls straight to the sandbox provider and to a static
+   upstream (nginx serving the sandbox's answer), then the same calls through the gateway to each
+   (authentication, minimisation, durable journal), at 1 and 16 clients.
+2. Two gateway nodes behind nginx on PostgreSQL (bench/cluster_bench.py), on a primary alone and
+   with a synchronous standby.
+3. The journal (bench/journal_bench.py): append rate, `journal_verify` rate and subject lookup time
    with a journal of DLNUF_BENCH_JOURNAL_ENTRIES entries (default 1,000,000).
-3. The toolbox's code quality analysis (bench/code_quality.py): lines of code analysed per second
+4. The toolbox's code quality analysis (bench/code_quality.py): lines of code analysed per second
    on the installed Django package.
-4. Experience sharing (bench/similarity.py): quality on the labelled requests (words, model,
+5. Experience sharing (bench/similarity.py): quality on the labelled requests (words, model,
    fusion; MRR, top-1, recall@3), model load time and memory, first search page of a fresh web
    process, and rank() per request at 1,024 and 10,000 cases (saved under "similarity").
 
@@ -43,9 +46,13 @@ def _gateway_rows(figures: dict[str, Any]) -> list[str]:
     rows = []
     for key, label in (
         ("direct_c1", "sandbox direct, 1 client"),
-        ("gateway_c1", "via the gateway, 1 client"),
+        ("static_c1", "static upstream direct, 1 client"),
+        ("gateway_c1", "gateway → sandbox, 1 client"),
+        ("gateway_static_c1", "gateway → static upstream, 1 client"),
         ("direct_c16", "sandbox direct, 16 clients"),
-        ("gateway_c16", "via the gateway, 16 clients"),
+        ("static_c16", "static upstream direct, 16 clients"),
+        ("gateway_c16", "gateway → sandbox, 16 clients"),
+        ("gateway_static_c16", "gateway → static upstream, 16 clients"),
     ):
         run = figures[key]
         rows.append(
@@ -69,6 +76,8 @@ def main() -> None:
             results["gateway"].append(
                 _run_script("gateway_bench.py", "--seconds", seconds, "--database-url", gateway_db)
             )
+            # The two-node cluster starts its own primary and standby.
+            results["cluster"] = _run_script("cluster_bench.py", "--seconds", seconds)
             journal_db = fresh_database(pg_server, "dlnuf_bench_journal")
             results["journal"].append(
                 _run_script("journal_bench.py", "--entries", entries, "--database-url", journal_db)
@@ -80,9 +89,29 @@ def main() -> None:
         print("\n".join(_gateway_rows(figures)))
     for figures in results["gateway"]:
         print(
-            f"\nAdded latency at p50, one client ({figures['database']}): "
-            f"{figures['added_latency_p50_ms']} ms — {figures['journal_verify']}"
+            f"\n{figures['database']}: added latency at p50, one client "
+            f"{figures['added_latency_p50_ms']} ms (static upstream: "
+            f"{figures['gateway_static_added_latency_p50_ms']} ms); 16 clients / 1 client "
+            f"{figures['gateway_c16_over_c1']} (static: {figures['gateway_static_c16_over_c1']}); "
+            f"p99 / p50 at 16 clients {figures['gateway_c16_p99_over_p50']} "
+            f"(static: {figures['gateway_static_c16_p99_over_p50']}); "
+            f"{figures['journaled']} entries for {figures['answered_with_data']} answers — "
+            f"{figures['journal_verify']}"
         )
+    if "cluster" in results:
+        print("\nTwo gateway nodes behind nginx, PostgreSQL:")
+        print("\n| database | clients | exchanges/s | p50 ms | p95 ms | p99 ms | errors |")
+        print("|---|---|---|---|---|---|---|")
+        for setup, label in (
+            ("primary_only", "primary alone"),
+            ("synchronous_standby", "primary + synchronous standby"),
+        ):
+            for clients in ("c1", "c16"):
+                run = results["cluster"][setup][clients]
+                print(
+                    f"| {label} | {clients[1:]} | {run['throughput_per_s']:.0f} | {run['p50_ms']} "
+                    f"| {run['p95_ms']} | {run['p99_ms']} | {run['errors']} |"
+                )
     print("\nJournal:")
     for figures in results["journal"]:
         print(json.dumps(figures, ensure_ascii=False))

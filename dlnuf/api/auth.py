@@ -21,7 +21,8 @@ class BearerCredential(HttpBearer):
 
 
 def grant_of(request: HttpRequest) -> Grant:
-    """The grant behind the request's credential, or ExchangeRefused (a 401 problem)."""
+    """The grant behind the request's credential, or ExchangeRefused: a 401 problem, or 503
+    ``journal_unavailable`` when the database cannot be read."""
     return credential_authenticate(secret=str(getattr(request, "auth", "")), now=timezone.now())
 
 

@@ -3,7 +3,10 @@
 Order of the checks: the credential (401, not journaled: nobody is authenticated), then the rate
 limit, the dataset and scopes, the parameters, the provider call, the minimisation. From the rate
 limit on, every outcome is journaled exactly once before the answer leaves; when the journal
-cannot be written the answer is 503 ``journal_unavailable`` and carries no data.
+cannot be written the answer is 503 ``journal_unavailable`` and carries no data. The journal lives
+in the database, so any database error on the way (the credential read, the catalogue, counters
+kept in the database) means the same: 503 ``journal_unavailable``, no data, and the next call
+tries again with a fresh connection.
 
 The exchange deliberately runs outside any database transaction: the journal commits its own
 entry, and no transaction may stay open while a provider takes its time.
@@ -19,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.db import Error as DatabaseError
 from django.utils import timezone
 
 from dlnuf.exchange.breakers import CircuitOpen, breaker_failure, breaker_permit, breaker_success
@@ -141,6 +145,33 @@ def exchange_perform(
         grant = credential_authenticate(secret=secret, now=occurred_at)
     except ExchangeRefused as refusal:
         return ExchangeFailure(refusal=refusal, exchange_id=None, headers={})
+    try:
+        return _exchange_authenticated(
+            grant=grant,
+            dataset_slug=dataset_slug,
+            query=query,
+            bypass_cache=bypass_cache,
+            occurred_at=occurred_at,
+            started=started,
+        )
+    except DatabaseError:
+        # The journal shares the database: with the database down no entry can be written, so
+        # no data may leave, whatever step failed.
+        logger.warning("Base de données indisponible pendant un échange", exc_info=True)
+        return ExchangeFailure(
+            refusal=ExchangeRefused("journal_unavailable"), exchange_id=None, headers={}
+        )
+
+
+def _exchange_authenticated(
+    *,
+    grant: Grant,
+    dataset_slug: str,
+    query: Mapping[str, Sequence[str]],
+    bypass_cache: bool,
+    occurred_at: datetime,
+    started: float,
+) -> ExchangeOutcome:
     exchange = _Exchange(
         grant=grant,
         # The slug comes from the URL: anything that cannot be one is not worth recording.
@@ -191,8 +222,16 @@ def exchange_perform(
 
 
 def credential_authenticate(*, secret: str, now: datetime) -> Grant:
-    """The grant of a usable credential, or ExchangeRefused saying why it is not usable."""
-    grant = grant_for_secret_hash(credential_hash(secret)) if secret else None
+    """The grant of a usable credential, or ExchangeRefused saying why it is not usable.
+
+    The credential is read from the database on every call; with the database down nothing can
+    be journaled either, hence ``journal_unavailable`` (503) rather than an error page.
+    """
+    try:
+        grant = grant_for_secret_hash(credential_hash(secret)) if secret else None
+    except DatabaseError:
+        logger.warning("Base de données indisponible pour lire le jeton", exc_info=True)
+        raise ExchangeRefused("journal_unavailable") from None
     if grant is None:
         raise ExchangeRefused("credential_missing" if not secret else "credential_unknown")
     if grant.revoked:

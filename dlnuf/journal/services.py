@@ -1,11 +1,13 @@
 """Writes to the journal: append entries (with the tree state) and sign tree heads."""
 
 import atexit
+import fcntl
 import os
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -165,10 +167,37 @@ _ENTRY_DB_COLUMNS = (*ENTRY_COLUMNS, "leaf_hash")
 _EXCHANGE_ID_POSITION = ENTRY_COLUMNS.index("exchange_id")
 
 
-@transaction.atomic
+@contextmanager
+def _sole_sqlite_writer() -> Iterator[None]:
+    """On SQLite, one appending transaction at a time across the machine's processes.
+
+    Two workers' writers would otherwise meet on SQLite's write lock, whose busy handler retries
+    after sleeps growing to 100 ms: a commit of a few milliseconds then costs the other writer
+    tens of them, the tail of a loaded gateway. A waiter on this file lock is woken the moment
+    the lock is released. Inside an outer transaction the database lock is already decided.
+    """
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        yield
+        return
+    name = str(connection.settings_dict["NAME"])
+    if connection.creation.is_in_memory_db(name):  # type: ignore[attr-defined]
+        yield
+        return
+    # Opened per transaction: a lock held by one thread of this process must exclude the others.
+    with open(f"{name}-journal.lock", "ab") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def _append_prepared(prepared: Sequence[tuple[Any, ...]]) -> list[int]:
     if not prepared:
         return []
+    with _sole_sqlite_writer():
+        return _append_in_transaction(prepared)
+
+
+@transaction.atomic
+def _append_in_transaction(prepared: Sequence[tuple[Any, ...]]) -> list[int]:
     select_head, update_head = _head_sql()
     with connection.cursor() as cursor:
         size, frontier = _lock_head(cursor, select_head)
@@ -224,7 +253,7 @@ def journal_record(record: ExchangeRecord) -> int:
         return _process_writer().submit(values)
     try:
         return _append_prepared([values])[0]
-    except DatabaseError as error:
+    except (DatabaseError, OSError) as error:  # OSError: the SQLite writer lock file
         raise JournalUnavailable("L'entrée n'a pas pu être écrite.") from error
 
 

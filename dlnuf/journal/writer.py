@@ -8,13 +8,16 @@ exchange durably. Across processes, the lock on the tree head row keeps indices 
 
 The thread owns its own database connection and keeps it open while entries keep coming (opening
 one per commit would cost more than the commit): it closes it after a few idle seconds, after any
-error (the next batch reconnects), and when it stops (at interpreter exit, or explicitly).
+error (the next batch reconnects), and when it stops (at interpreter exit, or explicitly). A
+connection that sat unused for a moment is checked before its next batch (with
+CONN_HEALTH_CHECKS), so that a database restarted meanwhile costs no failed batch.
 """
 
 import logging
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -29,6 +32,9 @@ logger = logging.getLogger(__name__)
 QUEUE_WAIT_SECONDS = 30.0
 # Without work for this long the writer closes its connection rather than hold it open.
 IDLE_SECONDS = 5.0
+# After a pause this long the connection is health-checked before use; under steady load it is
+# not, since a check costs a round trip per batch.
+RECHECK_AFTER_SECONDS = 1.0
 
 _WAITING, _TAKEN, _ABANDONED = range(3)
 
@@ -113,6 +119,7 @@ class GroupCommitWriter:
         self._thread.start()
 
     def _run(self, work: "queue.SimpleQueue[object]") -> None:
+        last_write = time.monotonic()
         try:
             while True:
                 try:
@@ -133,7 +140,11 @@ class GroupCommitWriter:
                         stopping = True
                         break
                     batch.append(item)  # type: ignore[arg-type]
+                if time.monotonic() - last_write > RECHECK_AFTER_SECONDS:
+                    for connection in connections.all(initialized_only=True):
+                        connection.close_if_unusable_or_obsolete()
                 self._write(batch)
+                last_write = time.monotonic()
                 if stopping:
                     return
         finally:

@@ -344,3 +344,22 @@ def test_a_well_formed_answer_is_not_flagged(client: Client, person: Callable[..
     }
     entry = JournalEntry.objects.get(exchange_id=body["meta"]["exchange_id"])
     assert not entry.unexpected_fields_removed
+
+
+def test_a_database_error_after_authentication_answers_503_without_data(
+    client: Client, person: Callable[..., Any], settings: Any
+) -> None:
+    secret, query = person()
+    # Counters kept in the database, in a table that is not there: the database itself refuses.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "table_absente",
+        }
+    }
+
+    response = get(client, "quotient-test", secret, query)
+
+    assert (response.status_code, response.json()["code"]) == (503, "journal_unavailable")
+    assert "data" not in response.json()
+    assert not JournalEntry.objects.exists()
