@@ -25,6 +25,13 @@ def _outbox_email_backend(settings: Any) -> None:
     settings.EMAIL_BACKEND = "dlnuf.outbox.backend.OutboxBackend"
 
 
+@pytest.fixture(autouse=True)
+def _private_media_root(settings: Any, tmp_path: Path) -> None:
+    # Uploads (guichet attachments, toolbox archives) go to a folder of the test's own, never the
+    # development media folder that every test process of a parallel run would share.
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def reference_dir() -> Path:
     """The public reference data, when present beside the project; skips the test otherwise."""

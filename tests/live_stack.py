@@ -156,6 +156,38 @@ def _postgres_server_url() -> str | None:
     return url if url.startswith(("postgres://", "postgresql://")) else None
 
 
+def _postgres_database_url(server_url: str, name: str) -> str:
+    return urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+
+
+def _drop_postgres_database(server_url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(server_url, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@functools.cache
+def _migrated_postgres_template(server_url: str) -> str:
+    """A migrated PostgreSQL database with the catalogue, made once per test process: each
+    stack's database is a server-side copy of it, far quicker than migrating again."""
+    import psycopg
+
+    name = f"dlnuf_stack_template_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    atexit.register(_drop_postgres_database, server_url, name)
+    workdir = Path(tempfile.mkdtemp(prefix="dlnuf-stack-template-"))
+    atexit.register(shutil.rmtree, workdir, ignore_errors=True)
+    env = {
+        **_base_environment(workdir),
+        "DATABASE_URL": _postgres_database_url(server_url, name),
+    }
+    manage(env, "migrate", "--no-input", "-v", "0")
+    manage(env, "load_catalogue")
+    return name
+
+
 @contextmanager
 def _database(workdir: Path) -> Iterator[str]:
     server_url = _postgres_server_url()
@@ -166,18 +198,14 @@ def _database(workdir: Path) -> Iterator[str]:
         return
     import psycopg
 
+    template = _migrated_postgres_template(server_url)
     name = f"dlnuf_stack_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(server_url, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    url = urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+        connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     try:
-        env = {**_base_environment(workdir), "DATABASE_URL": url}
-        manage(env, "migrate", "--no-input", "-v", "0")
-        manage(env, "load_catalogue")
-        yield url
+        yield _postgres_database_url(server_url, name)
     finally:
-        with psycopg.connect(server_url, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _drop_postgres_database(server_url, name)
 
 
 @dataclass
