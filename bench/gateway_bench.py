@@ -231,7 +231,7 @@ def run(database_url: str | None, seconds: int) -> dict[str, object]:
         "LOG_LEVEL": "WARNING",
         "DLNUF_SANDBOX_URL": f"http://127.0.0.1:{sandbox_port}/sandbox",
         "DLNUF_RATE_LIMIT_PER_MINUTE": "100000000",
-        "DLNUF_JOURNAL_BATCHING": "true",
+        "DLNUF_JOURNAL_BATCHING": os.environ.get("DLNUF_JOURNAL_BATCHING", "true"),
     }
     env.pop("DLNUF_API_PARTICULIER_URL", None)
     # The same gateway, with the static copy of the sandbox's answer as its provider.
