@@ -2,7 +2,7 @@
 
 The exchange reads the credential and writes the journal in the database. While the database is
 down every call must be answered 503 ``journal_unavailable`` (problem+json, no data), never an
-error page; once it is back, both workers answer again without being restarted.
+error page; once it is back, both workers serve again within seconds, without being restarted.
 
 A PostgreSQL cluster of the test's own (stopped and started like a failover would) is started
 on loopback; the test is skipped when the PostgreSQL server binaries are not installed.
@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,13 +22,15 @@ from dataclasses import dataclass
 import pytest
 
 from dlnuf.sandbox.cases import sandbox_identities
-from tests.live_stack import Answer, Stack, fetch, free_port, running_stack
+from tests.live_stack import WORKERS, Answer, Stack, fetch, free_port, running_stack
 
 DATASET = "quotient-familial"
 SCOPES = "cnaf_quotient_familial"
 RECIPIENT = "13002526500013"
 # More calls than the two workers have threads in flight at once, so that both workers answer.
 CALLS_PER_PHASE = 12
+# How long the workers may take to serve again once the database is back.
+RECOVERY_SECONDS = 10
 
 
 def _as_postgres(command: list[str]) -> list[str]:
@@ -145,14 +148,32 @@ def test_database_down_gives_503_without_data_then_the_gateway_recovers(
     finally:
         cluster.start()
     for answer in during:
-        assert answer.status == 503, answer
-        assert answer.headers["content-type"].startswith("application/problem+json")
-        problem = json.loads(answer.body)
-        assert problem["code"] == "journal_unavailable"
-        assert "data" not in problem
+        _assert_journal_unavailable(answer)
 
-    # Every worker reconnects on its own: the very first calls after the restart succeed.
-    after = [_call(stack, secret) for _ in range(CALLS_PER_PHASE)]
-    assert [answer.status for answer in after] == [200] * CALLS_PER_PHASE
+    # Every worker reconnects on its own, without a restart. A worker's first write after the
+    # database is back may still meet a connection that died with it: that call is a 503 without
+    # data (never an error page, never data without its entry), then the worker serves again.
+    deadline = time.monotonic() + RECOVERY_SECONDS
+    served: list[Answer] = []
+    refused = 0
+    while len(served) < CALLS_PER_PHASE and time.monotonic() < deadline:
+        answer = _call(stack, secret)
+        if answer.status == 200:
+            served.append(answer)
+        else:
+            _assert_journal_unavailable(answer)
+            refused += 1
+    assert len(served) == CALLS_PER_PHASE, f"not served again within {RECOVERY_SECONDS} s"
+    # At most one refusal per worker: the connection that died, never a lasting failure.
+    assert refused <= WORKERS, refused
+    # Exactly the answers with data were journaled: none of the 503s left an entry.
     assert _journal_size(stack) == 2 * CALLS_PER_PHASE
     assert "Journal intègre" in stack.manage("journal_verify")
+
+
+def _assert_journal_unavailable(answer: Answer) -> None:
+    assert answer.status == 503, answer
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    problem = json.loads(answer.body)
+    assert problem["code"] == "journal_unavailable", problem
+    assert "data" not in problem
