@@ -43,7 +43,7 @@ def child_start(command: ChildCommand) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(  # noqa: S603 - argv built by the serve command, no shell
         list(command.argv), env=dict(command.env), process_group=0
     )
-    logger.info("Started %s (pid %d).", command.name, process.pid)
+    logger.info("%s démarré (pid %d).", command.name, process.pid)
     return process
 
 
@@ -54,7 +54,7 @@ def child_stop(process: subprocess.Popen[bytes], name: str) -> None:
         try:
             process.wait(timeout=STOP_TIMEOUT_SECONDS)
         except subprocess.TimeoutExpired:
-            logger.warning("%s did not stop within %.0f s: killed.", name, STOP_TIMEOUT_SECONDS)
+            logger.warning("%s ne s'est pas arrêté en %.0f s : tué.", name, STOP_TIMEOUT_SECONDS)
     # What is left of the group goes too: all of it after the timeout, or the workers of a
     # granian that was killed and could not stop them.
     with contextlib.suppress(ProcessLookupError):
@@ -86,7 +86,7 @@ class Supervisor:
             while not self._stop_requested.wait(POLL_SECONDS):
                 if server.poll() is not None:
                     logger.error(
-                        "%s stopped (exit status %d): serving is over.",
+                        "%s s'est arrêté (code de sortie %d) : le service s'arrête.",
                         self.server.name,
                         server.returncode,
                     )
@@ -97,7 +97,7 @@ class Supervisor:
                     quick_deaths = 0
                 if quick_deaths == len(RESTART_DELAYS_SECONDS):
                     logger.error(
-                        "%s died %d times in a row (last exit status %d): giving up.",
+                        "%s s'est arrêté %d fois de suite (dernier code de sortie %d) : abandon.",
                         self.worker.name,
                         quick_deaths + 1,
                         worker.returncode,
@@ -106,7 +106,7 @@ class Supervisor:
                 delay = RESTART_DELAYS_SECONDS[quick_deaths]
                 quick_deaths += 1
                 logger.warning(
-                    "%s stopped (exit status %d); restarting it in %.0f s.",
+                    "%s s'est arrêté (code de sortie %d) ; redémarrage dans %.0f s.",
                     self.worker.name,
                     worker.returncode,
                     delay,
@@ -115,7 +115,7 @@ class Supervisor:
                     break
                 worker = child_start(self.worker)
                 worker_started = time.monotonic()
-            logger.info("Stop requested: stopping %s.", self._children_names())
+            logger.info("Arrêt demandé : arrêt de %s.", self._children_names())
             return 0
         finally:
             if worker is not None and self.worker is not None:
@@ -125,4 +125,4 @@ class Supervisor:
                 signal.signal(signum, handler)
 
     def _children_names(self) -> str:
-        return " and ".join(child.name for child in (self.worker, self.server) if child is not None)
+        return " et ".join(child.name for child in (self.worker, self.server) if child is not None)

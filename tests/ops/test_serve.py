@@ -158,8 +158,8 @@ def test_a_toolbox_worker_that_dies_is_started_again(served: Served) -> None:
     assert served.process.poll() is None
     # One line per event, naming the process that wrote it.
     assert re.search(
-        r"\n\S+ \S+ WARNING serve\[\d+\] dlnuf\.ops\.supervision: toolbox worker stopped "
-        r"\(exit status -9\); restarting it in 1 s\.\n",
+        r"\n\S+ \S+ WARNING serve\[\d+\] dlnuf\.ops\.supervision: toolbox worker s'est arrêté "
+        r"\(code de sortie -9\) ; redémarrage dans 1 s\.\n",
         served.output(),
     ), served.output()
     assert fetch(served.url + "/").status == 200
@@ -179,7 +179,7 @@ def test_serve_fails_when_granian_dies() -> None:
         started = descendants(served.process.pid)
         os.kill(served.child("granian"), signal.SIGKILL)
         assert served.process.wait(timeout=30) == 1
-        assert "granian stopped (exit status -9): serving is over." in served.output()
+        assert "granian s'est arrêté (code de sortie -9) : le service s'arrête." in served.output()
         # The toolbox worker and granian's own worker went with it.
         _wait_until(lambda: not any(_alive(pid) for pid in started), 10, "no process left")
 

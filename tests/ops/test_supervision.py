@@ -35,9 +35,9 @@ def test_a_worker_dying_again_and_again_ends_supervision(
     assert status == 1
     # Restarted after each of the first two deaths, then given up on.
     assert [record.getMessage() for record in caplog.records if record.levelname != "INFO"] == [
-        "worker stopped (exit status 3); restarting it in 0 s.",
-        "worker stopped (exit status 3); restarting it in 0 s.",
-        "worker died 3 times in a row (last exit status 3): giving up.",
+        "worker s'est arrêté (code de sortie 3) ; redémarrage dans 0 s.",
+        "worker s'est arrêté (code de sortie 3) ; redémarrage dans 0 s.",
+        "worker s'est arrêté 3 fois de suite (dernier code de sortie 3) : abandon.",
     ]
     # Gave up after the crashes, long before the server would have ended by itself.
     assert time.monotonic() - started < 15
