@@ -17,7 +17,8 @@ comes, less what the other scopes govern.
 
 A list of objects has a *base scope*: the first scope (in catalogue order) that names the list or
 a path above it, or else the first one that names a path inside it. The list appears only when its
-base scope is granted, because even the number of its elements is information. Scopes that name
+base scope is granted, because even the number of its elements is information, and when a granted
+scope reveals something inside it (else it would only tell where the other scopes' data lies). Scopes that name
 the very same path as the base scope (two names of one perimeter) count as the base scope too.
 
 Anything else is removed, and what no rule expects at all (a key outside the known paths, an
@@ -245,7 +246,10 @@ class _Walk:
         if not node.children:
             return node.granted
         if node.is_list and node.base_granted is not None:
-            return node.base_granted
+            # A granted base shows the list only if something inside it is granted too: a list of
+            # objects emptied of everything, or null where such a list would be, would still tell
+            # what the other scopes govern.
+            return node.base_granted and (node.granted_below or opaque)
         return node.granted_below or opaque
 
     def _checked(self, value: Any, node: _Node, path: str) -> bool:
