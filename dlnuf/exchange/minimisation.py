@@ -18,8 +18,9 @@ comes, less what the other scopes govern.
 A list of objects has a *base scope*: the first scope (in catalogue order) that names the list or
 a path above it, or else the first one that names a path inside it. The list appears only when its
 base scope is granted, because even the number of its elements is information, and when a granted
-scope reveals something inside it (else it would only tell where the other scopes' data lies). Scopes that name
-the very same path as the base scope (two names of one perimeter) count as the base scope too.
+scope reveals something inside it (else it would only tell where the other scopes' data lies).
+Scopes that name the very same path as the base scope (two names of one perimeter) count as the
+base scope too.
 
 Anything else is removed, and what no rule expects at all (a key outside the known paths, an
 object or list where a plain value is expected, a plain value where an object or a list is
