@@ -2,6 +2,7 @@
 
 import atexit
 import fcntl
+import functools
 import os
 import threading
 import time
@@ -189,9 +190,74 @@ def _sole_sqlite_writer() -> Iterator[None]:
         yield
 
 
+@dataclass(frozen=True)
+class _Head:
+    size: int
+    root: bytes
+    frontier: tuple[bytes, ...]
+
+
+@dataclass(frozen=True)
+class _Extension:
+    """A batch placed after a known head: its rows, its new tree nodes, and the new head."""
+
+    entry_rows: list[tuple[Any, ...]]
+    node_rows: list[tuple[int, bytes]]
+    head: _Head
+
+
+def _extension(head: _Head, prepared: Sequence[tuple[Any, ...]]) -> _Extension:
+    native_uuid = connection.features.has_native_uuid_field
+    frontier = list(head.frontier)
+    entry_rows: list[tuple[Any, ...]] = []
+    node_rows: list[tuple[int, bytes]] = []
+    for index, values in enumerate(prepared, start=head.size):
+        row = (index, *values)
+        leaf = leaf_hash(entry_canonical_bytes(row))
+        if native_uuid:
+            row = (
+                *row[:_EXCHANGE_ID_POSITION],
+                uuid.UUID(hex=row[_EXCHANGE_ID_POSITION]),
+                *row[_EXCHANGE_ID_POSITION + 1 :],
+            )
+        entry_rows.append((*row, leaf))
+        node_rows.extend(frontier_append(index, frontier, leaf))
+    new_head = _Head(head.size + len(prepared), fold_blocks(frontier), tuple(frontier))
+    return _Extension(entry_rows, node_rows, new_head)
+
+
+@dataclass(frozen=True)
+class _LastAppend:
+    head: _Head
+    # Nobody else appended between this thread's previous append and this one: worth trying to
+    # append next time without reading the head first.
+    alone: bool
+
+
+# What this thread last appended, per database: on PostgreSQL the next append starts from it
+# without reading the head (see _append_if_head_unchanged).
+_last_append = threading.local()
+
+
+def _remember(last: _LastAppend | None) -> None:
+    _last_append.by_database = {
+        **getattr(_last_append, "by_database", {}),
+        connection.settings_dict["NAME"]: last,
+    }
+
+
+def _remembered() -> _LastAppend | None:
+    by_database: dict[str, _LastAppend | None] = getattr(_last_append, "by_database", {})
+    return by_database.get(connection.settings_dict["NAME"])
+
+
 def _append_prepared(prepared: Sequence[tuple[Any, ...]]) -> list[int]:
     if not prepared:
         return []
+    if connection.vendor == "postgresql":
+        indices = _append_if_head_unchanged(prepared)
+        if indices is not None:
+            return indices
     with _sole_sqlite_writer():
         return _append_in_transaction(prepared)
 
@@ -201,38 +267,107 @@ def _append_in_transaction(prepared: Sequence[tuple[Any, ...]]) -> list[int]:
     select_head, update_head = _head_sql()
     with connection.cursor() as cursor:
         size, frontier = _lock_head(cursor, select_head)
-        native_uuid = connection.features.has_native_uuid_field
-        entry_rows: list[tuple[Any, ...]] = []
-        node_rows: list[tuple[int, bytes]] = []
-        for index, values in enumerate(prepared, start=size):
-            row = (index, *values)
-            leaf = leaf_hash(entry_canonical_bytes(row))
-            if native_uuid:
-                row = (
-                    *row[:_EXCHANGE_ID_POSITION],
-                    uuid.UUID(hex=row[_EXCHANGE_ID_POSITION]),
-                    *row[_EXCHANGE_ID_POSITION + 1 :],
-                )
-            entry_rows.append((*row, leaf))
-            node_rows.extend(frontier_append(index, frontier, leaf))
-        new_size = size + len(prepared)
-        cursor.executemany(_insert_sql(JournalEntry._meta.db_table, _ENTRY_DB_COLUMNS), entry_rows)
-        if node_rows:
+        found = _Head(size, fold_blocks(frontier), tuple(frontier))
+        previous = _remembered()
+        alone = previous is not None and previous.head == found
+        extension = _extension(found, prepared)
+        cursor.executemany(
+            _insert_sql(JournalEntry._meta.db_table, _ENTRY_DB_COLUMNS), extension.entry_rows
+        )
+        if extension.node_rows:
             cursor.executemany(
-                _insert_sql(MerkleNode._meta.db_table, ("position", "hash")), node_rows
+                _insert_sql(MerkleNode._meta.db_table, ("position", "hash")), extension.node_rows
             )
         updated_at = connection.ops.adapt_datetimefield_value(timezone.now())
         cursor.execute(
             update_head,
             [
-                new_size,
-                fold_blocks(frontier),
-                b"".join(frontier),
+                extension.head.size,
+                extension.head.root,
+                b"".join(extension.head.frontier),
                 updated_at,
                 TreeHead.SINGLETON_ID,
             ],
         )
-    return list(range(size, new_size))
+    # Forgotten unless the transaction commits: an outer transaction may still roll it back, and
+    # the remembered head is only ever a guess that the database confirms (by size and root).
+    transaction.on_commit(lambda: _remember(_LastAppend(extension.head, alone)))
+    return list(range(size, extension.head.size))
+
+
+@functools.cache
+def _conditional_append_sql() -> str:
+    """One PostgreSQL statement that appends a batch only if the head is still the one given.
+
+    The head row is updated only where its size AND root are the expected ones (the root at a
+    size fixes the whole frontier); the entries and nodes are inserted only if that update
+    matched. One statement is one transaction in autocommit mode: the whole append, commit
+    included, is a single round trip, where reading and locking the head first takes six.
+    """
+    quote = connection.ops.quote_name
+    entry_fields = {field.column: field for field in JournalEntry._meta.concrete_fields}
+    entry_types = [entry_fields[column].db_type(connection) for column in _ENTRY_DB_COLUMNS]
+    entry_arrays = ", ".join(f"%s::{db_type}[]" for db_type in entry_types)
+    entry_names = ", ".join(map(quote, _ENTRY_DB_COLUMNS))
+    head, entries, nodes = (
+        quote(model._meta.db_table) for model in (TreeHead, JournalEntry, MerkleNode)
+    )
+    size, root, frontier, updated_at = map(quote, ("size", "root_hash", "frontier", "updated_at"))
+    # Quoted model identifiers only; every value is a bound parameter.
+    return (
+        f"WITH moved AS (UPDATE {head} SET {size} = %s, {root} = %s, {frontier} = %s,"  # noqa: S608
+        f" {updated_at} = %s WHERE id = %s AND {size} = %s AND {root} = %s RETURNING 1),"
+        f" added AS (INSERT INTO {entries} ({entry_names}) SELECT * FROM unnest({entry_arrays})"
+        f" WHERE EXISTS (SELECT FROM moved) RETURNING 1),"
+        f" grown AS (INSERT INTO {nodes} ({quote('position')}, {quote('hash')})"
+        f" SELECT * FROM unnest(%s::bigint[], %s::bytea[]) WHERE EXISTS (SELECT FROM moved)"
+        f" RETURNING 1)"
+        f" SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM added),"
+        f" (SELECT count(*) FROM grown)"
+    )
+
+
+def _append_if_head_unchanged(prepared: Sequence[tuple[Any, ...]]) -> list[int] | None:
+    """Append in one round trip when the head is still the one this thread last committed.
+
+    None when this thread has not appended alone lately, or another writer moved the head since:
+    nothing was written, and the caller takes the locking path. That path tells, by comparing
+    the head it finds with the one this thread left, whether the next append may skip it again.
+    """
+    last = _remembered()
+    if connection.in_atomic_block or last is None or not last.alone:
+        return None
+    head = last.head
+    extension = _extension(head, prepared)
+    entry_columns = [list(column) for column in zip(*extension.entry_rows, strict=True)]
+    node_columns: list[list[Any]] = [
+        [position for position, _ in extension.node_rows],
+        [node for _, node in extension.node_rows],
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _conditional_append_sql(),
+            [
+                extension.head.size,
+                extension.head.root,
+                b"".join(extension.head.frontier),
+                connection.ops.adapt_datetimefield_value(timezone.now()),
+                TreeHead.SINGLETON_ID,
+                head.size,
+                head.root,
+                *entry_columns,
+                *node_columns,
+            ],
+        )
+        moved, added, grown = cursor.fetchone()
+    if not moved:
+        _remember(_LastAppend(head, alone=False))
+        return None
+    if (added, grown) != (len(extension.entry_rows), len(extension.node_rows)):
+        # Cannot happen inside one statement; if it ever did, the journal must stop, not guess.
+        raise JournalUnavailable("L'ajout au journal est incomplet ; lancez journal_verify.")
+    _remember(_LastAppend(extension.head, alone=True))
+    return list(range(head.size, extension.head.size))
 
 
 def journal_entries_append(*, records: Sequence[ExchangeRecord]) -> list[int]:
