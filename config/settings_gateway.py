@@ -53,3 +53,9 @@ SILENCED_SYSTEM_CHECKS = [
     "fields.E300",
     "fields.E307",
 ]
+
+# Django's check of a kept connection costs a round trip at the start of every call. A gateway
+# call's first query is its credential lookup, which replaces a connection the database closed
+# (restart, failover) and runs once more (dlnuf.habilitations.selectors.grant_for_secret_hash);
+# the journal's writer checks its own connection after a pause.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = False  # noqa: F405

@@ -6,8 +6,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.db.models import BigIntegerField, Count, ExpressionWrapper, F, Q, QuerySet
 from django.utils import timezone
 
@@ -74,19 +75,19 @@ _GRANT_COLUMNS = (
 
 
 @functools.cache
-def _grant_statements(vendor: str) -> tuple[str, str]:
-    """The SQL of the two lookups, written by the ORM once per process and database kind.
+def _grant_statement(vendor: str) -> str:
+    """The SQL of the lookup, written by the ORM once per process and database kind.
 
-    The lookup runs on every call of the gateway: compiling its queries each time cost about
-    1 ms, ten times what the database takes to answer them.
+    The lookup runs on every call of the gateway: compiling its query each time cost about
+    1 ms, ten times what the database takes to answer it. One row per scope of the habilitation
+    (one row with no scope when it has none), so one round trip.
     """
-    credential_sql, _ = (
-        Credential.objects.filter(secret_hash="").values_list(*_GRANT_COLUMNS).query
-    ).sql_with_params()
-    scopes_sql, _ = (
-        Habilitation.scopes.through.objects.filter(habilitation_id=0).values_list("scope__slug")
-    ).query.sql_with_params()
-    return credential_sql, scopes_sql
+    sql, _ = (
+        Credential.objects.filter(secret_hash="")
+        .values_list(*_GRANT_COLUMNS, "habilitation__scopes__slug")
+        .query.sql_with_params()
+    )
+    return sql
 
 
 def _aware(moment: datetime | str) -> datetime:
@@ -96,32 +97,44 @@ def _aware(moment: datetime | str) -> datetime:
     return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
 
 
+def _grant_rows(secret_hash: str) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(_grant_statement(connection.vendor), [secret_hash])
+        return cursor.fetchall()
+
+
 def grant_for_secret_hash(secret_hash: str) -> Grant | None:
     """The grant of the credential with this hash, or None when no such credential exists.
 
-    Two indexed queries, on every call (never cached): the credential with its habilitation,
-    then the habilitation's scopes.
+    One indexed query on every call (never cached, so that a revocation holds at once on every
+    node): the credential with its habilitation and the habilitation's scopes.
     """
-    credential_sql, scopes_sql = _grant_statements(connection.vendor)
-    with connection.cursor() as cursor:
-        cursor.execute(credential_sql, [secret_hash])
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        (
-            credential_id,
-            habilitation_id,
-            siret,
-            dataset_slug,
-            environment,
-            credential_expires_at,
-            habilitation_expires_at,
-            credential_revoked_at,
-            habilitation_revoked_at,
-            rate_limit_per_minute,
-        ) = row
-        cursor.execute(scopes_sql, [habilitation_id])
-        scope_slugs = frozenset(slug for (slug,) in cursor.fetchall())
+    try:
+        rows = _grant_rows(secret_hash)
+    except (OperationalError, InterfaceError):
+        # Gateway nodes skip Django's check of the connection before each request (a round trip
+        # on every call); a connection the database has closed since shows here, first query of
+        # the call, and is replaced once. Inside a transaction the caller decides.
+        if connection.in_atomic_block:
+            raise
+        connection.close()
+        rows = _grant_rows(secret_hash)
+    if not rows:
+        return None
+    (
+        credential_id,
+        habilitation_id,
+        siret,
+        dataset_slug,
+        environment,
+        credential_expires_at,
+        habilitation_expires_at,
+        credential_revoked_at,
+        habilitation_revoked_at,
+        rate_limit_per_minute,
+        _,
+    ) = rows[0]
+    scope_slugs = frozenset(row[-1] for row in rows if row[-1] is not None)
     return Grant(
         credential_id=credential_id,
         habilitation_id=habilitation_id,

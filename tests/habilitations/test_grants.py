@@ -8,7 +8,9 @@ elsewhere, whatever the cache.
 from datetime import timedelta
 from typing import Any
 
+import psycopg
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from dlnuf.habilitations import services
@@ -32,11 +34,11 @@ def read(secret: str) -> Grant:
     return grant
 
 
-def test_a_grant_costs_two_queries_and_unknown_secrets_are_none(
+def test_a_grant_costs_one_query_and_unknown_secrets_are_none(
     issued: tuple[str, Credential], django_assert_num_queries: Any
 ) -> None:
     secret, _ = issued
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):
         grant = read(secret)
     assert (grant.dataset_slug, grant.scope_slugs, grant.revoked) == (
         "quotient-test",
@@ -45,6 +47,46 @@ def test_a_grant_costs_two_queries_and_unknown_secrets_are_none(
     )
     with django_assert_num_queries(1):
         assert grant_for_secret_hash(credential_hash("dlnuf_prd_inconnu")) is None
+
+
+def test_one_query_brings_every_scope_or_none(django_assert_num_queries: Any) -> None:
+    dataset = person_dataset()
+    secret, credential = credential_for(dataset, ["qf", "enfants", "ville"])
+    with django_assert_num_queries(1):
+        grant = read(secret)
+    assert grant.scope_slugs == {"qf", "enfants", "ville"}
+    assert grant.credential_id == credential.pk
+    credential.habilitation.scopes.clear()
+    with django_assert_num_queries(1):
+        assert read(secret).scope_slugs == frozenset()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_the_database_closed_is_replaced_once(
+    issued: tuple[str, Credential],
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("a server that ends a connection is PostgreSQL's case")
+    secret, _ = issued
+    assert not read(secret).revoked
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    # The server ends the connection, as after a restart or a failover, while the gateway's
+    # worker holds it open between calls.
+    with psycopg.connect(
+        **{
+            key: value
+            for key, value in connection.get_connection_params().items()
+            if key in {"dbname", "user", "password", "host", "port"}
+        },
+        autocommit=True,
+    ) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    assert not read(secret).revoked
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        assert cursor.fetchone()[0] != pid
 
 
 def test_revocations_written_elsewhere_apply_to_the_next_read(
