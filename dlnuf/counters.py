@@ -10,8 +10,13 @@ counter its expiry; other backends (local memory, memcached) lock ``add`` and ``
 import contextlib
 from typing import Any
 
+import redis
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
+
+# What the shared store raises when it cannot answer (Redis stopped, unreachable, timed out).
+# Local memory never does.
+SharedStateError = redis.exceptions.RedisError
 
 # INCR, then an expiry for a counter that has none (just created, or left without one).
 _INCREMENT_SCRIPT = """

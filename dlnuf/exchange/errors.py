@@ -211,6 +211,14 @@ _KINDS = (
         "Le fournisseur de données limite momentanément les appels. Réessayez plus tard.",
     ),
     ProblemKind(
+        "shared_state_unavailable",
+        503,
+        "Limites d'appel indisponibles",
+        "Le service qui compte les appels (limites de débit, suspension des fournisseurs en "
+        "panne) ne répond pas ; aucun appel n'est transmis sans être compté. Réessayez dans "
+        "quelques secondes.",
+    ),
+    ProblemKind(
         "circuit_open",
         503,
         "Fournisseur suspendu",

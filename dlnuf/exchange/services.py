@@ -16,7 +16,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,7 +25,14 @@ from django.conf import settings
 from django.db import Error as DatabaseError
 from django.utils import timezone
 
-from dlnuf.exchange.breakers import CircuitOpen, breaker_failure, breaker_permit, breaker_success
+from dlnuf.counters import SharedStateError
+from dlnuf.exchange.breakers import (
+    BreakerPermit,
+    CircuitOpen,
+    breaker_failure,
+    breaker_permit,
+    breaker_success,
+)
 from dlnuf.exchange.connectors.base import (
     ProviderAnswer,
     ProviderCall,
@@ -60,6 +67,8 @@ from dlnuf.journal.subjects import subject_key
 _DATASET_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,100}")
 # Paths are names chosen by the provider: a few tell where to look, the count tells how many.
 _UNEXPECTED_LOGGED = 10
+# A shared store that failed is usually back (restarted, failed over) within seconds.
+_SHARED_STATE_RETRY_AFTER_SECONDS = 5
 
 logger = logging.getLogger(__name__)
 
@@ -179,10 +188,14 @@ def _exchange_authenticated(
         occurred_at=occurred_at,
         started=started,
     )
-    limit = rate_limit_hit(
-        credential_id=grant.credential_id,
-        limit=grant.rate_limit_per_minute or settings.DLNUF_RATE_LIMIT_PER_MINUTE,
-    )
+    try:
+        limit = rate_limit_hit(
+            credential_id=grant.credential_id,
+            limit=grant.rate_limit_per_minute or settings.DLNUF_RATE_LIMIT_PER_MINUTE,
+        )
+    except SharedStateError:
+        logger.warning("Stockage partagé indisponible pour la limite d'appels", exc_info=True)
+        return _refused(exchange, _shared_state_unavailable(), {})
     headers = limit.headers()
     try:
         if limit.exceeded:
@@ -376,13 +389,35 @@ def _fetched(
         params=[*call.params, ("", call.path)],
     )
     if not bypass_cache:
-        cached = response_cache_get(key)
+        try:
+            cached = response_cache_get(key)
+        except SharedStateError:
+            # A cache that cannot answer is a miss: the provider is asked, as without a cache.
+            logger.warning("Cache des réponses indisponible", exc_info=True)
+            cached = None
         if cached is not None:
             data, links = cached
             return ProviderAnswer(data=data, links=links), True
     answer = _called(runtime, call, target)
-    response_cache_put(key, data=answer.data, links=answer.links, seconds=cache_seconds)
+    try:
+        response_cache_put(key, data=answer.data, links=answer.links, seconds=cache_seconds)
+    except SharedStateError:
+        logger.warning("Cache des réponses indisponible", exc_info=True)
     return answer, False
+
+
+def _shared_state_unavailable() -> ExchangeRefused:
+    return ExchangeRefused(
+        "shared_state_unavailable", retry_after=_SHARED_STATE_RETRY_AFTER_SECONDS
+    )
+
+
+def _breaker_outcome(record: Callable[[BreakerPermit], None], permit: BreakerPermit) -> None:
+    # The provider has answered: losing the breaker's count of it must not lose the answer.
+    try:
+        record(permit)
+    except SharedStateError:
+        logger.warning("Stockage partagé indisponible pour le disjoncteur", exc_info=True)
 
 
 def _called(runtime: DatasetRuntime, call: ProviderCall, target: Target) -> ProviderAnswer:
@@ -390,18 +425,19 @@ def _called(runtime: DatasetRuntime, call: ProviderCall, target: Target) -> Prov
         permit = breaker_permit(target.breaker_name)
     except CircuitOpen as circuit:
         raise ExchangeRefused("circuit_open", retry_after=circuit.retry_after) from None
+    except SharedStateError:
+        # Whether the provider is suspended is unknown: no call goes out uncounted.
+        logger.warning("Stockage partagé indisponible pour le disjoncteur", exc_info=True)
+        raise _shared_state_unavailable() from None
     try:
         answer = connector_for(runtime.connector).fetch(call, target)
     except ProviderFailure as failure:
-        if failure.breaker_failure:
-            breaker_failure(permit)
-        else:
-            breaker_success(permit)
+        _breaker_outcome(breaker_failure if failure.breaker_failure else breaker_success, permit)
         raise ExchangeRefused(
             failure.code,
             detail=failure.detail,
             provider_code=failure.provider_code,
             retry_after=failure.retry_after,
         ) from None
-    breaker_success(permit)
+    _breaker_outcome(breaker_success, permit)
     return answer
