@@ -35,9 +35,28 @@ class Habilitation(models.Model):
     granted_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # What the people whose data is consulted see of it on « Mes données ». The law may let an
+    # investigation hide its consultations for a while (set by the provider's instructor, with the
+    # text that allows it); the case reference (`object`) is shown only when the consumer allows it.
+    subject_visibility_delay_days = models.PositiveIntegerField(
+        "délai avant affichage à l'usager (jours)", null=True, blank=True
+    )
+    subject_visibility_delay_reference = models.CharField(
+        "texte autorisant le délai", max_length=500, blank=True
+    )
+    subject_sees_case_reference = models.BooleanField(
+        "l'usager voit la référence du dossier", default=False
+    )
 
     class Meta:
         ordering = ["-granted_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(subject_visibility_delay_days__isnull=True)
+                | ~models.Q(subject_visibility_delay_reference=""),
+                name="visibility_delay_has_legal_reference",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.organisation.siret} → {self.dataset.slug}"

@@ -78,3 +78,9 @@ def can_manage_credentials(user: AnyUser, habilitation: Habilitation) -> bool:
 def can_reveal_credential(user: AnyUser, credential: Credential) -> bool:
     """Only the holder organisation's applicants ever see a secret, administrators included."""
     return is_applicant_for(user, credential.habilitation.organisation)
+
+
+def can_set_subject_visibility(user: AnyUser, habilitation: Habilitation) -> bool:
+    """What people see of the consultations is decided on the provider's side, where the legal
+    texts allowing a delay are checked."""
+    return can_instruct(user, habilitation.dataset.provider)

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from dlnuf.catalogue.models import Dataset, Scope, TermsVersion, UseCaseTemplate
 from dlnuf.catalogue.selectors import current_terms
-from dlnuf.french import date_fr
+from dlnuf.french import date_fr, format_french_number, plural
 from dlnuf.habilitations.emails import (
     credential_link_notice,
     expiry_notice,
@@ -48,6 +48,7 @@ from dlnuf.habilitations.perms import (
     can_manage_credentials,
     can_post_message,
     can_reveal_credential,
+    can_set_subject_visibility,
     has_role_for,
 )
 from dlnuf.habilitations.revisions import comment_targets, request_snapshot
@@ -1140,3 +1141,97 @@ def expiry_reminders_send(
             # the next run tries again.
             sent += send_notice(expiry_notice(habilitation, days_left))
     return sent
+
+
+# --- What people see on « Mes données » ----------------------------------------------------------
+
+# Three years: beyond it a consultation shown to the person would no longer help them act.
+SUBJECT_VISIBILITY_MAX_DELAY_DAYS = 1095
+SUBJECT_VISIBILITY_REFERENCE_MAX_LENGTH = 500
+
+
+def _visibility_summary(delay_days: int | None, reference: str, sees_case_reference: bool) -> str:
+    delay = (
+        "consultations montrées à l'usager dès qu'elles ont lieu"
+        if delay_days is None
+        else f"consultations montrées à l'usager {plural(delay_days, 'jour', 'jours')} après "
+        f"avoir eu lieu ({reference})"
+    )
+    case = "référence du dossier montrée" if sees_case_reference else "référence du dossier cachée"
+    return f"{delay} ; {case}"
+
+
+@transaction.atomic
+def habilitation_set_subject_visibility(
+    *,
+    habilitation: Habilitation,
+    actor: User,
+    delay_days: int | None,
+    delay_reference: str,
+    sees_case_reference: bool,
+) -> Habilitation:
+    """Set what the people whose data is consulted see of it, and log the change.
+
+    A delay hides each consultation from the person for ``delay_days`` after it happened, and
+    needs the legal text that allows it. ``sees_case_reference`` records the consumer
+    organisation's choice to show its case reference (``object``) to the person. The new
+    settings apply to the consultations already recorded as well.
+    """
+    if not can_set_subject_visibility(actor, habilitation):
+        raise ActionForbidden(
+            "Seuls les instructeurs du fournisseur de la donnée peuvent régler ce que les usagers "
+            "voient des consultations."
+        )
+    habilitation = Habilitation.objects.select_for_update().get(pk=habilitation.pk)
+    if not habilitation.is_active():
+        raise TransitionRefused(
+            "Cette habilitation n'est plus active (expirée ou révoquée) : son affichage aux "
+            "usagers ne peut plus être modifié."
+        )
+    reference = " ".join(delay_reference.split())
+    errors: dict[str, list[str]] = {}
+    if delay_days is not None and not 1 <= delay_days <= SUBJECT_VISIBILITY_MAX_DELAY_DAYS:
+        errors["delay_days"] = [
+            "Le délai doit être compris entre 1 et "
+            f"{format_french_number(SUBJECT_VISIBILITY_MAX_DELAY_DAYS)} jours."
+        ]
+    if delay_days is not None and not reference:
+        errors["delay_reference"] = [
+            "Indiquez le texte qui autorise ce délai (article, loi ou décret) : sans texte, les "
+            "consultations sont montrées à l'usager dès qu'elles ont lieu."
+        ]
+    if len(reference) > SUBJECT_VISIBILITY_REFERENCE_MAX_LENGTH:
+        errors["delay_reference"] = [
+            f"Le texte est trop long ({len(reference)} caractères, "
+            f"{SUBJECT_VISIBILITY_REFERENCE_MAX_LENGTH} au plus) : citez l'article et le texte."
+        ]
+    if errors:
+        raise ValidationError(errors)
+    if delay_days is None:
+        # Without a delay the reference would justify nothing: it is not kept.
+        reference = ""
+    before = _visibility_summary(
+        habilitation.subject_visibility_delay_days,
+        habilitation.subject_visibility_delay_reference,
+        habilitation.subject_sees_case_reference,
+    )
+    after = _visibility_summary(delay_days, reference, sees_case_reference)
+    if before == after:
+        return habilitation
+    habilitation.subject_visibility_delay_days = delay_days
+    habilitation.subject_visibility_delay_reference = reference
+    habilitation.subject_sees_case_reference = sees_case_reference
+    habilitation.save(
+        update_fields=[
+            "subject_visibility_delay_days",
+            "subject_visibility_delay_reference",
+            "subject_sees_case_reference",
+        ]
+    )
+    HabilitationEvent.objects.create(
+        habilitation=habilitation,
+        kind=HabilitationEventKind.AMENDED,
+        actor=actor,
+        detail=f"Affichage aux usagers : {after} (auparavant : {before}).",
+    )
+    return habilitation

@@ -21,6 +21,7 @@ from dlnuf.habilitations.perms import (
     can_edit_request,
     can_post_message,
     can_reveal_credential,
+    can_set_subject_visibility,
     can_take,
     has_role_for,
 )
@@ -275,6 +276,9 @@ def _detail_page(
             else [],
             "credentials": credentials,
             "can_edit": can_edit_request(user, item),
+            "can_set_subject_visibility": habilitation is not None
+            and habilitation.is_active()
+            and can_set_subject_visibility(user, habilitation),
             "missing": request_missing_information(item) if can_edit_request(user, item) else [],
             "decision_note": _decision_note(item),
             "history": [(row, TRANSITIONS[row.action].past) for row in request_history(item)],
