@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "dlnuf.api",
     "dlnuf.www",
     "dlnuf.ops",
+    "dlnuf.people",
 ]
 
 MIDDLEWARE = [
@@ -141,9 +142,19 @@ if REDIS_URL and urlsplit(REDIS_URL).scheme not in {"redis", "rediss", "unix"}:
         "REDIS_URL must start with redis://, rediss:// or unix:// (the shared store of rate "
         "limits, circuit breakers and sign-in throttles)."
     )
+# A Redis that stops answering must fail a call quickly (503 shared_state_unavailable), not
+# hold the worker: its commands take well under a millisecond.
+REDIS_TIMEOUT_SECONDS = env.float("REDIS_TIMEOUT_SECONDS", default=1.0)
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_TIMEOUT_SECONDS,
+            },
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -317,6 +328,28 @@ OIDC_STORE_ID_TOKEN = True
 OIDC_AUTHENTICATION_CALLBACK_URL = "www:proconnect_callback"
 LOGIN_REDIRECT_URL_FAILURE = "www:login"
 
+# FranceConnect (people signing in to « Mes données ») is offered once the issuer, client id and
+# secret are set; the endpoints come from the issuer's discovery document.
+DLNUF_FRANCECONNECT_ISSUER = env.str("DLNUF_FRANCECONNECT_ISSUER", default="").rstrip("/")
+DLNUF_FRANCECONNECT_CLIENT_ID = env.str("DLNUF_FRANCECONNECT_CLIENT_ID", default="")
+DLNUF_FRANCECONNECT_CLIENT_SECRET = env.str("DLNUF_FRANCECONNECT_CLIENT_SECRET", default="")
+DLNUF_FRANCECONNECT_SCOPES = env.str(
+    "DLNUF_FRANCECONNECT_SCOPES",
+    default="openid given_name family_name birthdate gender birthplace birthcountry "
+    "preferred_username",
+)
+DLNUF_FRANCECONNECT_ACR_VALUES = env.str("DLNUF_FRANCECONNECT_ACR_VALUES", default="eidas1")
+DLNUF_FRANCECONNECT_TIMEOUT_SECONDS = env.float("DLNUF_FRANCECONNECT_TIMEOUT_SECONDS", default=10.0)
+DLNUF_FRANCECONNECT_DISCOVERY_CACHE_SECONDS = env.int(
+    "DLNUF_FRANCECONNECT_DISCOVERY_CACHE_SECONDS", default=3600
+)
+DLNUF_FRANCECONNECT_CLOCK_SKEW_SECONDS = env.int(
+    "DLNUF_FRANCECONNECT_CLOCK_SKEW_SECONDS", default=60
+)
+# The demo people chooser of « Mes données » (fictitious identities of the sandbox): on with the
+# development defaults, off once DEBUG is off unless set explicitly.
+DLNUF_DEMO_PEOPLE = env.bool("DLNUF_DEMO_PEOPLE", default=DEBUG)
+
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 # Follow links sent by e-mail carry a signed token in their path: no other site may see them.
@@ -458,3 +491,8 @@ if not DLNUF_JOURNAL_ORIGIN or re.search(r"[\s+]", DLNUF_JOURNAL_ORIGIN):
         "DLNUF_JOURNAL_ORIGIN must be a non-empty name without spaces or '+', "
         "such as guichet.example.gouv.fr/journal"
     )
+
+# The witnesses whose cosignatures the journal accepts and shows on /journal/: their verifier
+# keys (C2SP tlog-cosignature, type 0x04, as `manage.py journal_witness` prints them), separated
+# by commas. A cosignature by any other key is refused.
+DLNUF_JOURNAL_WITNESSES = env.list("DLNUF_JOURNAL_WITNESSES", default=[])

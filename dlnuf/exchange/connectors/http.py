@@ -127,6 +127,23 @@ def pooled_client(name: str) -> httpx.Client:
         return client
 
 
+@contextmanager
+def pooled_client_replaced(name: str, client: httpx.Client) -> Iterator[None]:
+    """Serve the calls of connector ``name`` with ``client`` within this block: the demonstration
+    data reaches the built-in sandbox in-process, before any server runs."""
+    with _lock:
+        previous = _clients.get(name)
+        _clients[name] = client
+    try:
+        yield
+    finally:
+        with _lock:
+            if previous is None:
+                _clients.pop(name, None)
+            else:
+                _clients[name] = previous
+
+
 def pooled_clients_close() -> None:
     """Close every pooled client (process shutdown, tests that restart providers)."""
     with _lock:

@@ -22,6 +22,7 @@ from dlnuf.habilitations.models import Credential, Environment
 from dlnuf.habilitations.services import credential_hash, credential_issue, habilitation_grant
 from dlnuf.organisations.demo import load_demo as demo_accounts
 from dlnuf.organisations.services import organisation_get_or_create
+from dlnuf.people.demo import load_demo as demo_people
 from dlnuf.procedures.demo import load_demo as demo_procedures
 from dlnuf.support.demo import load_demo as demo_support
 from dlnuf.toolbox.demo import load_demo as demo_toolbox
@@ -164,6 +165,10 @@ class Command(BaseCommand):
             demo_requests(stdout=self.stdout)
             demo_support(stdout=self.stdout)
             demo_toolbox(stdout=self.stdout)
+        # Outside the transaction: the gateway's journal commits each access on its own.
+        demo_people(
+            stdout=self.stdout, secrets={(g.siret, g.dataset): g.secret for g in DEMO_GRANTS}
+        )
         self.stdout.write("Données de démonstration (bac à sable) :")
         for grant, outcome in zip(DEMO_GRANTS, outcomes, strict=True):
             self.stdout.write(
