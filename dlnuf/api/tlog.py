@@ -5,12 +5,21 @@
 They are static-file formats read by standard transparency tools, not the JSON API, hence plain
 Django views outside ``/api/v1``. Entry bundles (``tile/entries``) are deliberately not served:
 entries hold personal data.
+
+``POST cosignatures`` is where witnesses hand in the checkpoints they cosigned (a signed note,
+``text/plain``); refusals are RFC 9457 problems with a stable ``code``, listed in
+``COSIGNATURE_PROBLEMS`` (they concern the log, not the exchange API's catalogue).
 """
 
+import orjson
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
-from django.views.decorators.http import require_safe
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST, require_safe
 
+from dlnuf.api.problems import PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE
+from dlnuf.exchange.errors import ProblemKind
+from dlnuf.journal.cosignatures import CosignatureRefused, cosignatures_submit
 from dlnuf.journal.errors import JournalIntegrityError
 from dlnuf.journal.tlog import (
     TILE_WIDTH,
@@ -115,3 +124,64 @@ def tile(request: HttpRequest, level: int, index: int) -> HttpResponse:
 @require_safe
 def partial_tile(request: HttpRequest, level: int, index: int, width: int) -> HttpResponse:
     return _tile_response(Tile(level=level, index=index, width=width))
+
+
+COSIGNATURE_PROBLEMS = {
+    kind.code: kind
+    for kind in (
+        ProblemKind(
+            "cosignature_malformed",
+            400,
+            "Cosignature illisible",
+            "Le corps doit être un point de contrôle cosigné : une note signée C2SP en UTF-8.",
+        ),
+        ProblemKind(
+            "cosignature_unverified",
+            403,
+            "Cosignature non reconnue",
+            "Aucune cosignature valide d'un témoin configuré pour ce journal.",
+        ),
+        ProblemKind(
+            "checkpoint_unknown",
+            409,
+            "Point de contrôle inconnu du journal",
+            "Le point de contrôle cosigné n'est pas un de ceux que ce journal a signés.",
+        ),
+    )
+}
+# A checkpoint note with a few cosignatures is well under a kilobyte.
+MAX_COSIGNED_NOTE_BYTES = 16 * 1024
+
+
+def _cosignature_problem(code: str, detail: str) -> HttpResponse:
+    kind = COSIGNATURE_PROBLEMS[code]
+    body = {
+        "type": f"{PROBLEM_TYPE_BASE}{code}",
+        "title": kind.title,
+        "status": kind.status,
+        "code": code,
+        "detail": detail or kind.detail,
+    }
+    return HttpResponse(orjson.dumps(body), status=kind.status, content_type=PROBLEM_CONTENT_TYPE)
+
+
+@csrf_exempt
+@login_not_required
+@require_POST
+def cosignatures(request: HttpRequest) -> HttpResponse:
+    """Store the cosignatures of configured witnesses over a checkpoint this journal signed."""
+    if len(request.body) > MAX_COSIGNED_NOTE_BYTES:
+        return _cosignature_problem(
+            "cosignature_malformed", f"Note de plus de {MAX_COSIGNED_NOTE_BYTES} octets."
+        )
+    try:
+        note = request.body.decode("utf-8")
+    except UnicodeDecodeError:
+        return _cosignature_problem("cosignature_malformed", "La note n'est pas en UTF-8.")
+    try:
+        stored = cosignatures_submit(note=note)
+    except CosignatureRefused as refusal:
+        return _cosignature_problem(refusal.code, refusal.detail)
+    lines = "".join(f"{row.witness_name} {row.tree_size} {row.cosigned_at_s}\n" for row in stored)
+    # 201 when something new is kept, 200 when every cosignature was already known.
+    return _text(lines, status=201 if stored else 200, cache="no-store")

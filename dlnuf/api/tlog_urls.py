@@ -10,6 +10,7 @@ app_name = "tlog"
 urlpatterns = [
     path("checkpoint", tlog.checkpoint, name="checkpoint"),
     path("vkey", tlog.verifier_key, name="vkey"),
+    path("cosignatures", tlog.cosignatures, name="cosignatures"),
     path("tile/<tile_level:level>/<tile_index:index>", tlog.tile, name="tile"),
     path(
         "tile/<tile_level:level>/<tile_index:index>.p/<tile_width:width>",

@@ -172,3 +172,38 @@ class SignedTreeHead(JournalRecord):
     @property
     def signed_at(self) -> datetime:
         return EPOCH + timedelta(milliseconds=self.timestamp_ms)
+
+
+class WitnessCosignature(JournalRecord):
+    """A witness's cosignature (C2SP ``tlog-cosignature``) over a checkpoint the journal signed.
+
+    Only cosignatures that verify against a configured witness key, over a checkpoint whose root
+    is the journal's own at that size, are stored (``dlnuf.journal.cosignatures``).
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    witness_name = models.CharField("nom du témoin", max_length=255)
+    witness_key_id = models.CharField("identifiant de clé du témoin (hex)", max_length=8)
+    tree_size = models.BigIntegerField("taille cosignée")
+    root_hash = models.BinaryField("racine cosignée", max_length=32)
+    cosigned_at_s = models.BigIntegerField("horodatage du témoin (s depuis 1970, UTC)")
+    received_at = models.DateTimeField("reçue le")
+    note = models.TextField("point de contrôle cosigné")
+
+    class Meta:
+        verbose_name = "cosignature d'un témoin"
+        verbose_name_plural = "cosignatures des témoins"
+        constraints = [
+            # A witness that submits the same cosignature twice adds nothing.
+            models.UniqueConstraint(
+                fields=["witness_name", "witness_key_id", "cosigned_at_s", "tree_size"],
+                name="journal_cosignature_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Cosignature de {self.witness_name} à la taille {self.tree_size}"
+
+    @property
+    def cosigned_at(self) -> datetime:
+        return EPOCH + timedelta(seconds=self.cosigned_at_s)

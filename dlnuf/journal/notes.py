@@ -83,7 +83,7 @@ class Verifier:
 
 def verifier_parse(text: str) -> Verifier:
     """Read a verifier key; its key id must be the one its name and key give."""
-    parts = text.strip().split("+")
+    parts = text.strip().split("+", 2)  # the base64 key may contain « + »
     if len(parts) != 3 or not re.fullmatch(r"[0-9a-f]{8}", parts[1]):
         raise NoteError("Clé de vérification mal formée : nom+identifiant+clé attendu.")
     name, hex_id, encoded = parts

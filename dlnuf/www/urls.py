@@ -11,6 +11,9 @@ urlpatterns = [
     path("", include("dlnuf.www.accounts_views.urls")),
     path("catalogue/", include("dlnuf.www.catalogue_views.urls")),
     path("demarches/", include("dlnuf.www.procedures_views.urls")),
+    path("mes-donnees/", include("dlnuf.www.my_data_views.urls")),
+    # The journal explained in plain words; its files (checkpoint, key, tiles) are config.urls'.
+    path("journal/", include("dlnuf.www.journal_views.urls")),
     path("habilitations/", include("dlnuf.www.requests_views.urls")),
     path("solutions/", include("dlnuf.www.solutions_views.urls")),
     path("tableau-de-bord/", include("dlnuf.www.dashboard_views.urls")),

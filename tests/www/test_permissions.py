@@ -117,6 +117,19 @@ PUBLIC = {
     "tlog:vkey": "journal : clé de vérification du point de contrôle",
     "tlog:tile": "journal : tuile d'empreintes de l'arbre, sans contenu d'entrée",
     "tlog:partial_tile": "journal : tuile partielle d'empreintes, sans contenu d'entrée",
+    "tlog:cosignatures": "journal : dépôt des cosignatures, vérifiées contre les clés des témoins",
+    "www:journal": "journal des accès expliqué, avec ses témoins, public pour la vérification",
+    "www:my_data": "« Mes données » : chacun n'y lit que les accès à ses données, sinon connexion",
+    "www:my_data_export": "« Mes données » en CSV ou JSON, mêmes lignes que la page",
+    "www:my_data_proof": "preuve d'un accès : 404 pour qui n'est pas la personne concernée",
+    "www:my_data_sign_in": "« Mes données » : choix de la connexion (FranceConnect, guichet)",
+    "www:my_data_franceconnect_start": "début de la connexion FranceConnect (OpenID Connect)",
+    "www:my_data_franceconnect_callback": "retour de FranceConnect ; vérifie state, nonce, PKCE",
+    "www:my_data_demo_sign_in": "personnes fictives de démonstration ; 404 hors démonstration",
+    "www:my_data_sign_out": "déconnexion de « Mes données » (POST seulement)",
+    "www:my_data_report": "signaler une consultation : 404 pour une entrée d'autrui",
+    "www:my_data_report_follow": "suivi d'un signalement par le lien signé envoyé à la personne",
+    "www:my_data_notices": "avis par courriel : personne connectée, ou liens signés des courriels",
 }
 # Paths whose callers are software: without credentials they get 401, not a login page.
 CREDENTIAL_PREFIXES = ("/api/", "/sandbox/")
@@ -333,6 +346,13 @@ def _request_edit(viewer: str, request: AuthorizationRequest) -> int:
     return 200 if request_editable_by(viewer, request) else 403
 
 
+def _subject_visibility(viewer: str, request: AuthorizationRequest) -> int:
+    if not request_visible(viewer, request) or request.habilitation_id is None:
+        return 404
+    provider = request.dataset.provider.slug
+    return 200 if viewer in ADMINISTRATORS or INSTRUCTS.get(viewer) == provider else 403
+
+
 def _request_attachment(viewer: str, request: AuthorizationRequest) -> int:
     # Visible requests serve their legal basis PDF when one is attached; hidden ones never do.
     if request_visible(viewer, request) and request.legal_basis_document:
@@ -449,6 +469,10 @@ def _requests(world: "DemoWorld") -> list[Case]:
 
 def _everyone(status: int) -> Callable[[str, Any], int]:
     return lambda viewer, subject: status
+
+
+def _my_data(viewer: str, subject: Any) -> int:
+    return 200 if viewer in ORGANISATION_OF else 302
 
 
 def _administrators_only(viewer: str, subject: Any) -> int:
@@ -569,6 +593,36 @@ MATRIX: dict[str, Rule] = {
     "www:footer-accessibility-status": Rule(_everyone(200), public=True),
     "www:footer-legal-notice": Rule(_everyone(200), public=True),
     "www:footer-personal-data": Rule(_everyone(200), public=True),
+    "www:journal": Rule(_everyone(200), public=True),
+    # « Mes données »: a person signed in with FranceConnect or an agent of an organisation
+    # reads their own accesses; anyone else is sent to the sign-in choice.
+    "www:my_data": Rule(_my_data, public=True),
+    "www:my_data_export": Rule(
+        _my_data,
+        cases=lambda world: [Case({"export_format": "csv"}), Case({"export_format": "json"})],
+        public=True,
+    ),
+    # The proof of an access: only for the person or company it is about, 404 for anyone else.
+    "www:my_data_proof": Rule(
+        _everyone(404), cases=lambda world: [Case({"index": UNKNOWN_PK})], public=True
+    ),
+    # Signing in to « Mes données »: open to all; FranceConnect is not configured here (404).
+    "www:my_data_sign_in": Rule(_everyone(200), public=True),
+    "www:my_data_franceconnect_start": Rule(_everyone(404), public=True),
+    "www:my_data_franceconnect_callback": Rule(_everyone(404), public=True),
+    "www:my_data_demo_sign_in": Rule(_everyone(200), public=True),
+    "www:my_data_sign_out": Rule(_everyone(405), public=True),
+    # Reporting an access: for the person or company it is about (404 for anyone else), followed
+    # through the guichet's signed link; the e-mail notices of whoever is signed in.
+    "www:my_data_report": Rule(
+        lambda viewer, subject: 404 if viewer in ORGANISATION_OF else 302,
+        cases=lambda world: [Case({"index": UNKNOWN_PK})],
+        public=True,
+    ),
+    "www:my_data_report_follow": Rule(
+        _everyone(404), cases=lambda world: [Case({"token": "lien-modifie"})], public=True
+    ),
+    "www:my_data_notices": Rule(_my_data, public=True),
     "www:supporting_document_detail": Rule(
         _found,
         cases=lambda world: _catalogue_cases(SupportingDocument.objects.all()[:5]),
@@ -633,6 +687,8 @@ MATRIX: dict[str, Rule] = {
     "www:request_detail": Rule(_request_page, cases=_requests),
     "www:request_edit": Rule(_request_edit, cases=_requests),
     "www:request_versions": Rule(_request_page, cases=_requests),
+    # What people see of the consultations: the provider's instructors, for granted requests.
+    "www:request_subject_visibility": Rule(_subject_visibility, cases=_requests),
     "www:request_attachment": Rule(
         _request_attachment,
         cases=lambda world: [

@@ -29,6 +29,7 @@ FOOTER_PAGES = {
     "/accessibilite/": "Déclaration d'accessibilité",
     "/mentions-legales/": "Mentions légales",
     "/donnees-personnelles/": "Données personnelles",
+    "/journal/": "Journal des accès",
 }
 
 

@@ -21,6 +21,7 @@ from dlnuf.journal.notes import (
 )
 from dlnuf.journal.witness import (
     WitnessAlarm,
+    WitnessState,
     WitnessUnavailable,
     fetch_log_vkey,
     state_load,
@@ -33,6 +34,7 @@ logger = logging.getLogger("dlnuf.journal.witness")
 KEY_VARIABLE = "DLNUF_WITNESS_KEY"
 ALARM_EXIT_CODE = 3
 UNAVAILABLE_EXIT_CODE = 2
+SUBMIT_REFUSED_EXIT_CODE = 4
 
 
 def _witness_key(key_file: str | None) -> Ed25519PrivateKey:
@@ -89,6 +91,12 @@ class Command(BaseCommand):
             help="Secondes entre deux relevés (défaut : 60).",
         )
         parser.add_argument("--once", action="store_true", help="Un seul relevé, puis s'arrêter.")
+        parser.add_argument(
+            "--submit",
+            action="store_true",
+            help="Remettre chaque point de contrôle cosigné au guichet (POST <url>/journal/"
+            "cosignatures), qui l'affiche sur /journal/ si la clé du témoin y est configurée.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         site_url = options["url"].rstrip("/")
@@ -104,7 +112,9 @@ class Command(BaseCommand):
         with httpx.Client(timeout=10) as http:
             while True:
                 try:
-                    self._observe(http, site_url, state_path, name, key, options["vkey"])
+                    state = self._observe(http, site_url, state_path, name, key, options["vkey"])
+                    if options["submit"]:
+                        self._submit(http, site_url, state.cosigned, once=options["once"])
                 except WitnessUnavailable as error:
                     # An unreachable log proves nothing: try again at the next interval.
                     logger.warning("Journal injoignable : %s", error)
@@ -124,7 +134,7 @@ class Command(BaseCommand):
         name: str,
         key: Ed25519PrivateKey,
         configured_vkey: str,
-    ) -> None:
+    ) -> WitnessState:
         previous = state_load(state_path)
         try:
             log_vkey = configured_vkey or (previous.log_vkey if previous else "")
@@ -149,3 +159,30 @@ class Command(BaseCommand):
             raise CommandError(f"ALARME : {alarm}", returncode=ALARM_EXIT_CODE) from alarm
         state_save(state_path, state)
         self.stdout.write(state.cosigned, ending="")
+        return state
+
+    def _submit(self, http: httpx.Client, site_url: str, cosigned: str, *, once: bool) -> None:
+        url = f"{site_url}/journal/cosignatures"
+        try:
+            response = http.post(
+                url,
+                content=cosigned.encode(),
+                headers={"Content-Type": "text/plain; charset=utf-8"},
+            )
+        except httpx.HTTPError as error:
+            raise WitnessUnavailable(f"{url} : {error}") from error
+        if response.status_code in (200, 201):
+            self.stdout.write(f"Cosignature remise au guichet ({response.status_code}).")
+            return
+        # The cosignature stays valid and kept: a refusal says the log does not know this witness
+        # (or this checkpoint), which its operator must look at, but it is no fork.
+        detail = response.text
+        if response.headers.get("Content-Type", "").startswith("application/problem+json"):
+            problem = response.json()
+            detail = f"{problem.get('code')} : {problem.get('detail')}"
+        logger.error("Cosignature refusée par %s : %s", url, detail)
+        if once:
+            raise CommandError(
+                f"Cosignature refusée par le guichet : {detail}",
+                returncode=SUBMIT_REFUSED_EXIT_CODE,
+            )
