@@ -59,7 +59,8 @@ OUTCOME_KINDS: tuple[OutcomeKind, ...] = (
         Outcome.GATEWAY_FAILURE,
         "Défaillances de la passerelle",
         "défaillance de la passerelle,défaillances de la passerelle",
-        "la passerelle elle-même a échoué (erreur interne, journal des accès indisponible).",
+        "la passerelle elle-même a échoué (erreur interne, journal des accès ou limites d'appel "
+        "indisponibles).",
     ),
 )
 

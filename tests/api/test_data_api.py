@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import redis
 from django.http import HttpResponse
 from django.test import Client
 from django.utils import timezone
@@ -299,6 +300,18 @@ def _journal_down(scenario: Scenario) -> HttpResponse:
     return scenario.consumer.get()
 
 
+def _shared_state_down(scenario: Scenario) -> HttpResponse:
+    # Redis stopped for real: tests/exchange/test_shared_state_down.py.
+    def unreachable(**kwargs: object) -> None:
+        raise redis.exceptions.ConnectionError("Connection refused")
+
+    scenario.monkeypatch.setattr("dlnuf.exchange.services.rate_limit_hit", unreachable)
+    calls_before = len(scenario.consumer.provider.requests)
+    response = scenario.consumer.get()
+    assert len(scenario.consumer.provider.requests) == calls_before
+    return response
+
+
 def _timeout(scenario: Scenario) -> HttpResponse:
     dataset = scenario.consumer.credential.habilitation.dataset
     type(dataset.connector).objects.filter(pk=dataset.connector_id).update(timeout_seconds=0.2)
@@ -335,6 +348,7 @@ SCENARIOS: dict[str, Callable[[Scenario], HttpResponse]] = {
     ),
     "circuit_open": _circuit_open,
     "journal_unavailable": _journal_down,
+    "shared_state_unavailable": _shared_state_down,
     "provider_timeout": _timeout,
 }
 

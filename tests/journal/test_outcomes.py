@@ -28,7 +28,7 @@ PROVIDER_FAILURES = {
     "provider_timeout",
     "circuit_open",
 }
-GATEWAY_FAILURES = {"internal_error", "journal_unavailable"}
+GATEWAY_FAILURES = {"internal_error", "journal_unavailable", "shared_state_unavailable"}
 
 
 def expected_outcome(code: str) -> Outcome:
