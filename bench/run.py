@@ -7,15 +7,22 @@
    with a synchronous standby.
 3. The journal (bench/journal_bench.py): append rate, `journal_verify` rate and subject lookup time
    with a journal of DLNUF_BENCH_JOURNAL_ENTRIES entries (default 1,000,000).
-4. The toolbox's code quality analysis (bench/code_quality.py): lines of code analysed per second
+4. The journal's hash tiles (bench/tiles_bench.py): requests per second for full and partial tiles
+   from a gateway node alone and through nginx caching by Cache-Control, on a journal of
+   DLNUF_BENCH_TILES_ENTRIES entries (default 1,000,000), SQLite.
+5. « Mes données » (bench/my_data_bench.py): server time of a person's page with 1,000 accesses
+   among DLNUF_BENCH_MY_DATA_ENTRIES journal entries (default 10,000,000, built once and kept
+   under var/bench/), and of its query alone with its plan, SQLite.
+6. The toolbox's code quality analysis (bench/code_quality.py): lines of code analysed per second
    on the installed Django package.
-5. Experience sharing (bench/similarity.py): quality on the labelled requests (words, model,
+7. Experience sharing (bench/similarity.py): quality on the labelled requests (words, model,
    fusion; MRR, top-1, recall@3), model load time and memory, first search page of a fresh web
    process, and rank() per request at 1,024 and 10,000 cases (saved under "similarity").
 
 Figures are printed as a Markdown table (the one in the README) and saved to var/bench.json.
 Environment: DLNUF_BENCH_SECONDS (wrk duration per run, default 10), DLNUF_BENCH_POSTGRES_URL (use
-this database instead of starting a throw-away cluster), DLNUF_BENCH_JOURNAL_ENTRIES.
+this database instead of starting a throw-away cluster), DLNUF_BENCH_JOURNAL_ENTRIES,
+DLNUF_BENCH_TILES_ENTRIES, DLNUF_BENCH_MY_DATA_ENTRIES.
 """
 
 import json
@@ -115,6 +122,16 @@ def main() -> None:
     print("\nJournal:")
     for figures in results["journal"]:
         print(json.dumps(figures, ensure_ascii=False))
+    results["tiles"] = _run_script(
+        "tiles_bench.py",
+        "--entries",
+        os.environ.get("DLNUF_BENCH_TILES_ENTRIES", "1000000"),
+        "--seconds",
+        seconds,
+    )
+    results["my_data"] = _run_script(
+        "my_data_bench.py", "--entries", os.environ.get("DLNUF_BENCH_MY_DATA_ENTRIES", "10000000")
+    )
     print("\ncode_quality.py:", flush=True)
     subprocess.run([sys.executable, str(ROOT / "bench" / "code_quality.py")], cwd=ROOT, check=True)
     print("\nsimilarity.py:", flush=True)
