@@ -28,6 +28,7 @@ from typing import Any
 
 import orjson
 
+from dlnuf.journal.encoding import ENTRY_COLUMNS
 from dlnuf.journal.errors import JournalIntegrityError
 from dlnuf.journal.models import JournalEntry
 from dlnuf.journal.notes import checkpoint_parse, note_parse
@@ -38,29 +39,9 @@ BUNDLE_FORMAT = "dlnuf-journal-inclusion-bundle"
 BUNDLE_VERSION = 1
 VERIFY_COMMAND = "python -m dlnuf.journal.verify_bundle"
 
-# The canonical array's elements, in order (see dlnuf.journal.encoding); the last one exists only
-# in format version 2.
-READABLE_FIELD_NAMES = (
-    "version",
-    "index",
-    "exchange_id",
-    "occurred_at_us",
-    "consumer_siret",
-    "habilitation_id",
-    "credential_id",
-    "dataset_slug",
-    "scopes",
-    "fields_returned",
-    "recipient",
-    "context",
-    "object",
-    "provider",
-    "status",
-    "code",
-    "latency_us",
-    "subject_key",
-    "unexpected_fields_removed",
-)
+# The canonical array's elements, in order (see dlnuf.journal.encoding), lists named without their
+# storage suffix; the last one exists only in format version 2.
+READABLE_FIELD_NAMES = ("version", *(column.removesuffix("_json") for column in ENTRY_COLUMNS))
 CASE_REFERENCE_FIELD = "object"
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

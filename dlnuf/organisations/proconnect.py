@@ -9,10 +9,8 @@ by the sign-in views (mozilla-django-oidc).
 
 import hashlib
 import logging
-import secrets
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 import jwt
 import requests
@@ -23,6 +21,7 @@ from django.core.exceptions import SuspiciousOperation, ValidationError
 from django.http import HttpRequest
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
+from dlnuf.oidc import end_session_url
 from dlnuf.organisations.models import User
 from dlnuf.organisations.services import (
     ProConnectAccountConflict,
@@ -128,14 +127,9 @@ def proconnect_logout_url(*, id_token: str, post_logout_redirect_uri: str) -> st
         return None
     if not end_session:
         return None
-    query = urlencode(
-        {
-            "id_token_hint": id_token,
-            "state": secrets.token_urlsafe(16),
-            "post_logout_redirect_uri": post_logout_redirect_uri,
-        }
+    return end_session_url(
+        end_session, id_token=id_token, post_logout_redirect_uri=post_logout_redirect_uri
     )
-    return f"{end_session}{'&' if '?' in end_session else '?'}{query}"
 
 
 def _claim(claims: dict[str, Any], name: str) -> str:

@@ -25,6 +25,8 @@ import jwt
 from django.conf import settings
 from django.core.cache import cache
 
+from dlnuf.oidc import end_session_url
+
 logger = logging.getLogger(__name__)
 
 # The algorithms FranceConnect signs with; "none" and symmetric ones are never accepted.
@@ -314,11 +316,6 @@ def franceconnect_logout_url(*, id_token: str, post_logout_redirect_uri: str) ->
         return None
     if not end_session:
         return None
-    query = urlencode(
-        {
-            "id_token_hint": id_token,
-            "state": secrets.token_urlsafe(16),
-            "post_logout_redirect_uri": post_logout_redirect_uri,
-        }
+    return end_session_url(
+        end_session, id_token=id_token, post_logout_redirect_uri=post_logout_redirect_uri
     )
-    return f"{end_session}{'&' if '?' in end_session else '?'}{query}"
