@@ -6,12 +6,15 @@ built-in sandbox in-process) and their journal subject keys are the gateway's ow
 person is the one of the README's ``curl`` example: whoever runs it then sees it on her page.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from io import TextIOBase
 
 import httpx
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 
 from dlnuf.catalogue.models import Dataset
 from dlnuf.exchange.connectors.http import pooled_client_replaced
@@ -221,21 +224,46 @@ def load_demo(*, stdout: TextIOBase, secrets: Mapping[tuple[str, str], str]) -> 
     )
     sandbox = httpx.Client(transport=httpx.WSGITransport(app=get_wsgi_application()))
     try:
-        for person in DEMO_PEOPLE:
-            keys = subject_keys_for_pivot(person.pivot)
-            if JournalEntry.objects.filter(subject_key__in=keys).exists():
-                stdout.write(f"  {person.pivot.display_name} : déjà présente\n")
-                continue
-            outcomes = [
-                _access_made(access, secrets, connectors[access.dataset], sandbox)
-                for access in person.accesses
-            ]
-            made = plural(sum(outcomes), "consultation faite", "consultations faites")
-            stdout.write(f"  {person.pivot.display_name} : {made} sur {len(outcomes)}\n")
+        with _sandbox_requests_keep_connections():
+            _people_loaded(stdout, secrets, connectors, sandbox)
     finally:
         sandbox.close()
         # The journal's writer thread, if batching started it, must not outlive the command.
         journal_writer_stop()
+
+
+@contextmanager
+def _sandbox_requests_keep_connections() -> Iterator[None]:
+    """The sandbox answers in-process, through Django's request handling, whose end closes the
+    database connections that look foreign to it: inside a transaction (a test's, or a caller's)
+    that would be the caller's own connection. The sandbox reads no database, so its requests
+    leave connections alone here, as Django's test client does."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+def _people_loaded(
+    stdout: TextIOBase,
+    secrets: Mapping[tuple[str, str], str],
+    connectors: dict[str, str],
+    sandbox: httpx.Client,
+) -> None:
+    for person in DEMO_PEOPLE:
+        keys = subject_keys_for_pivot(person.pivot)
+        if JournalEntry.objects.filter(subject_key__in=keys).exists():
+            stdout.write(f"  {person.pivot.display_name} : déjà présente\n")
+            continue
+        outcomes = [
+            _access_made(access, secrets, connectors[access.dataset], sandbox)
+            for access in person.accesses
+        ]
+        made = plural(sum(outcomes), "consultation faite", "consultations faites")
+        stdout.write(f"  {person.pivot.display_name} : {made} sur {len(outcomes)}\n")
 
 
 def _access_made(
