@@ -14,14 +14,10 @@ installed when missing and run as root) and wrk.
 """
 
 import argparse
-import glob
 import json
 import os
 import secrets
-import shlex
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,8 +30,6 @@ from pathlib import Path
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
-GRANIAN = str(Path(PYTHON).with_name("granian"))
 
 sys.path.insert(0, str(ROOT))
 
@@ -47,43 +41,19 @@ from bench.gateway_bench import (  # noqa: E402
     _warm_up,
     _wrk,
 )
+from bench.postgres import as_postgres, postgres_bin_dir  # noqa: E402
+from bench.servers import (  # noqa: E402
+    PYTHON,
+    free_port,
+    granian_server,
+    manage_checked,
+    nginx_running,
+)
 
 DATABASE_NAME = "dlnuf"
 # The standby's name as the primary's synchronous_standby_names sees it (its cluster_name, which
 # its WAL receiver reports as application_name).
 STANDBY_NAME = "standby1"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def postgres_bin_dir() -> str | None:
-    """The newest installed PostgreSQL server binaries, or None."""
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]))
-    return found[-1] if found else None
-
-
-def _as_postgres(command: list[str]) -> list[str]:
-    # initdb and the server refuse to run as root.
-    if os.geteuid() == 0:
-        return ["su", "postgres", "-s", "/bin/sh", "-c", shlex.join(command)]
-    return command
-
-
-def _wait_for_port(port: int, what: str, process: subprocess.Popen[bytes] | None = None) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"{what} stopped at start-up (exit code {process.returncode})")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{what} did not listen on port {port} within 30 s")
 
 
 class PostgresPair:
@@ -99,7 +69,7 @@ class PostgresPair:
         self.standby_port = free_port()
 
     def _run(self, *command: str) -> None:
-        result = subprocess.run(_as_postgres(list(command)), capture_output=True, text=True)
+        result = subprocess.run(as_postgres(list(command)), capture_output=True, text=True)
         if result.returncode != 0:
             raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
 
@@ -173,7 +143,7 @@ class PostgresPair:
         for data_dir in (self.standby_dir, self.primary_dir):
             if (data_dir / "postmaster.pid").exists():
                 subprocess.run(
-                    _as_postgres(
+                    as_postgres(
                         [f"{self.bin_dir}/pg_ctl", "-D", str(data_dir), "-m", "immediate", "stop"]
                     ),
                     capture_output=True,
@@ -224,19 +194,6 @@ def node_environment(*, database_url: str, var_dir: Path, sandbox_port: int) -> 
     return environment
 
 
-def manage(environment: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [PYTHON, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True
-    )
-
-
-def _manage_checked(environment: dict[str, str], *args: str) -> str:
-    result = manage(environment, *args)
-    if result.returncode != 0:
-        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    return result.stdout
-
-
 _PREPARE = f"""
 import io, django
 django.setup()
@@ -275,41 +232,6 @@ def gateway_query() -> str:
     return f"{found_case_query(DATASET)}&{trace}"
 
 
-@contextmanager
-def granian_server(
-    environment: dict[str, str],
-    port: int,
-    *,
-    workers: int,
-    threads: int,
-    gateway_only: bool = False,
-) -> Iterator[subprocess.Popen[bytes]]:
-    """A granian server; ``gateway_only`` runs it as a gateway node (config.settings_gateway)."""
-    application = "config.wsgi_gateway:application" if gateway_only else "config.wsgi:application"
-    if gateway_only:
-        environment = {**environment, "DJANGO_SETTINGS_MODULE": "config.settings_gateway"}
-    process = subprocess.Popen(
-        [GRANIAN, "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port)]
-        + ["--workers", str(workers), "--blocking-threads", str(threads)]
-        + ["--log-level", "warning", application],
-        cwd=ROOT,
-        env=environment,
-        start_new_session=True,
-    )
-    try:
-        _wait_for_port(port, f"granian on port {port}", process)
-        yield process
-    finally:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=15)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
 NGINX_CONFIG = """
 daemon off;
 worker_processes 1;
@@ -343,47 +265,13 @@ http {{
 """
 
 
-def _nginx_binary() -> str:
-    found = shutil.which("nginx") or (
-        "/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None
-    )
-    if found is None and os.geteuid() == 0:
-        subprocess.run(
-            ["apt-get", "install", "-y", "-qq", "nginx-light"], check=True, capture_output=True
-        )
-        found = "/usr/sbin/nginx"
-    if found is None:
-        raise SystemExit("nginx is needed for the cluster benchmark (Debian « nginx-light »).")
-    return found
-
-
 @contextmanager
 def nginx_proxy(workdir: Path, port: int, node_ports: list[int]) -> Iterator[None]:
     config = workdir / "nginx.conf"
     servers = "\n        ".join(f"server 127.0.0.1:{node};" for node in node_ports)
     config.write_text(NGINX_CONFIG.format(workdir=workdir, servers=servers, port=port))
-    process = subprocess.Popen(
-        [
-            _nginx_binary(),
-            "-c",
-            str(config),
-            "-p",
-            str(workdir),
-            "-e",
-            f"{workdir}/nginx-error.log",
-        ],
-        start_new_session=True,
-    )
-    try:
-        _wait_for_port(port, "nginx", process)
+    with nginx_running(config, workdir, port):
         yield
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _journal_size(database_url: str) -> int:
@@ -450,7 +338,7 @@ def _cluster_run(seconds: int, *, with_standby: bool, threads: int) -> dict[str,
             figures["journal_bytes_per_entry"] = _journal_bytes_per_entry(
                 pair.server_url(pair.primary_port)
             )
-            verify = _manage_checked(environment, "journal_verify")
+            verify = manage_checked(environment, "journal_verify")
             figures["journal_verify"] = verify.strip().splitlines()[-1] if verify.strip() else ""
             return figures
     finally:

@@ -18,12 +18,9 @@ import argparse
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -31,8 +28,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
-GRANIAN = str(Path(PYTHON).with_name("granian"))
+sys.path.insert(0, str(ROOT))
+
+from bench.servers import (  # noqa: E402
+    free_port,
+    granian_server,
+    manage_checked,
+    nginx_running,
+)
 
 WRK_SCRIPT = """
 done = function(summary, latency, requests)
@@ -80,70 +83,9 @@ http {{
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    if result.returncode != 0:
-        raise SystemExit(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    return result.stdout
-
-
-@contextmanager
-def _server(
-    env: dict[str, str], port: int, workers: int, threads: int, *, gateway_only: bool = False
-) -> Iterator[None]:
-    # Gateways run as the gateway nodes of a deployment do: config.settings_gateway, which loads
-    # the exchange and the journal only (no portal middleware, no toolbox).
-    application = "config.wsgi_gateway:application" if gateway_only else "config.wsgi:application"
-    if gateway_only:
-        env = {**env, "DJANGO_SETTINGS_MODULE": "config.settings_gateway"}
-    process = subprocess.Popen(
-        [GRANIAN, "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port)]
-        + ["--workers", str(workers), "--blocking-threads", str(threads)]
-        + ["--log-level", "warning", application],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-    )
-    try:
-        _wait_for_port(port, process, f"granian on port {port}")
-        yield
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-
-
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], what: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{what} stopped at start-up (exit code {process.returncode})")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"{what} did not listen on port {port} within 30 s")
-
-
 @contextmanager
 def _static_upstream(answer_url: str, port: int) -> Iterator[None]:
     """nginx on loopback answering the sandbox's answer to ``answer_url`` for that path."""
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not Path(nginx).exists():
-        raise SystemExit(
-            "nginx is needed for the static upstream (Debian package « nginx-light »)."
-        )
     request = urllib.request.Request(answer_url, headers={"Authorization": "Bearer sandbox"})
     with urllib.request.urlopen(request, timeout=15) as response:
         body = response.read()
@@ -162,19 +104,10 @@ def _static_upstream(answer_url: str, port: int) -> Iterator[None]:
             content_type=content_type.split(";")[0],
         )
     )
-    process = subprocess.Popen(
-        [nginx, "-p", str(prefix), "-c", str(conf), "-e", str(prefix / "error.log")],
-        start_new_session=True,
-    )
     try:
-        _wait_for_port(port, process, "nginx")
-        yield
+        with nginx_running(conf, prefix, port):
+            yield
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
         shutil.rmtree(prefix, ignore_errors=True)
 
 
@@ -207,7 +140,7 @@ def _warm_up(url: str, token: str, count: int = 50) -> None:
 
 
 def _journal_size(env: dict[str, str]) -> int:
-    output = _manage(
+    output = manage_checked(
         env,
         "shell",
         "-c",
@@ -220,8 +153,8 @@ def run(database_url: str | None, seconds: int) -> dict[str, object]:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed for the gateway benchmark (Debian package « wrk »).")
     workdir = Path(tempfile.mkdtemp(prefix="dlnuf-bench-gw-"))
-    sandbox_port, static_port = _free_port(), _free_port()
-    gateway_port, gateway_static_port = _free_port(), _free_port()
+    sandbox_port, static_port = free_port(), free_port()
+    gateway_port, gateway_static_port = free_port(), free_port()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -239,10 +172,10 @@ def run(database_url: str | None, seconds: int) -> dict[str, object]:
     workers = int(os.environ.get("DLNUF_BENCH_GATEWAY_WORKERS", str(GATEWAY_WORKERS)))
     threads = int(os.environ.get("DLNUF_BENCH_GATEWAY_THREADS", str(GATEWAY_THREADS)))
     try:
-        _manage(env, "migrate", "--no-input", "-v", "0")
-        _manage(env, "load_catalogue")
+        manage_checked(env, "migrate", "--no-input", "-v", "0")
+        manage_checked(env, "load_catalogue")
         token = (
-            _manage(
+            manage_checked(
                 env,
                 "issue_credential",
                 "--siret",
@@ -257,7 +190,6 @@ def run(database_url: str | None, seconds: int) -> dict[str, object]:
             .strip()
             .splitlines()[-1]
         )
-        sys.path.insert(0, str(ROOT))
         from bench.cases import found_case_query
 
         query = found_case_query(DATASET)
@@ -281,10 +213,10 @@ def run(database_url: str | None, seconds: int) -> dict[str, object]:
         answered = 0
         # The sandbox is pure CPU work: few threads keep the interpreter lock from convoying.
         with (
-            _server(env, sandbox_port, workers=1, threads=2),
+            granian_server(env, sandbox_port, workers=1, threads=2),
             _static_upstream(direct_url, static_port),
-            _server(env, gateway_port, workers=workers, threads=threads, gateway_only=True),
-            _server(
+            granian_server(env, gateway_port, workers=workers, threads=threads, gateway_only=True),
+            granian_server(
                 static_env, gateway_static_port, workers=workers, threads=threads, gateway_only=True
             ),
         ):
@@ -323,7 +255,7 @@ def run(database_url: str | None, seconds: int) -> dict[str, object]:
         figures["answered_with_data"] = answered
         figures["journaled"] = journaled
         figures["every_answer_journaled"] = journaled >= answered
-        verify = _manage(env, "journal_verify")
+        verify = manage_checked(env, "journal_verify")
         figures["journal_verify"] = verify.strip().splitlines()[-1] if verify.strip() else ""
         return figures
     finally:

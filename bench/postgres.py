@@ -9,23 +9,26 @@ initdb refuses root) and removes it afterwards.
 import contextlib
 import glob
 import os
+import shlex
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from bench.servers import free_port
 
 
-def _as_postgres(command: list[str]) -> list[str]:
+def postgres_bin_dir() -> str | None:
+    """The newest installed PostgreSQL server binaries, or None."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]))
+    return found[-1] if found else None
+
+
+def as_postgres(command: list[str]) -> list[str]:
+    # initdb and the server refuse to run as root.
     if os.geteuid() == 0:
-        return ["su", "postgres", "-s", "/bin/sh", "-c", " ".join(command)]
+        return ["su", "postgres", "-s", "/bin/sh", "-c", shlex.join(command)]
     return command
 
 
@@ -46,23 +49,22 @@ def postgres_server() -> Iterator[str | None]:
     if given:
         yield given
         return
-    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
-    if not bins:
+    bin_dir = postgres_bin_dir()
+    if bin_dir is None:
         yield None
         return
-    bin_dir = bins[-1]
     data_dir = tempfile.mkdtemp(prefix="dlnuf-bench-pg-")
     if os.geteuid() == 0:
         shutil.chown(data_dir, "postgres")
-    port = _free_port()
+    port = free_port()
     subprocess.run(
-        _as_postgres([f"{bin_dir}/initdb", "-D", data_dir, "-A", "trust", "-U", "postgres"]),
+        as_postgres([f"{bin_dir}/initdb", "-D", data_dir, "-A", "trust", "-U", "postgres"]),
         check=True,
         capture_output=True,
     )
-    options = f"'-p {port} -k {data_dir} -c listen_addresses=127.0.0.1 -c max_connections=200'"
+    options = f"-p {port} -k {data_dir} -c listen_addresses=127.0.0.1 -c max_connections=200"
     subprocess.run(
-        _as_postgres(
+        as_postgres(
             [f"{bin_dir}/pg_ctl", "-D", data_dir, "-l", f"{data_dir}/log", "-w", "-o", options]
             + ["start"]
         ),
@@ -73,7 +75,7 @@ def postgres_server() -> Iterator[str | None]:
         yield f"postgres://postgres@127.0.0.1:{port}/postgres"
     finally:
         subprocess.run(
-            _as_postgres([f"{bin_dir}/pg_ctl", "-D", data_dir, "-m", "fast", "stop"]),
+            as_postgres([f"{bin_dir}/pg_ctl", "-D", data_dir, "-m", "fast", "stop"]),
             check=False,
             capture_output=True,
         )

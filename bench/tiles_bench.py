@@ -39,10 +39,8 @@ from bench.gateway_bench import (  # noqa: E402
     GATEWAY_THREADS,
     GATEWAY_WORKERS,
     WRK_SCRIPT,
-    _free_port,
-    _server,
-    _wait_for_port,
 )
+from bench.servers import free_port, granian_server, nginx_running  # noqa: E402
 
 CONNECTIONS = 32
 TILE_WIDTH = 256
@@ -135,9 +133,6 @@ def _fill(entries: int) -> int:
 
 @contextmanager
 def _nginx(port: int, node_port: int) -> Iterator[None]:
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not Path(nginx).exists():
-        raise SystemExit("nginx is needed for the cached tiles (Debian package « nginx-light »).")
     prefix = Path(tempfile.mkdtemp(prefix="dlnuf-bench-tiles-nginx-"))
     prefix.chmod(0o755)
     conf = prefix / "nginx.conf"
@@ -149,19 +144,10 @@ def _nginx(port: int, node_port: int) -> Iterator[None]:
             location=NGINX_TILE_LOCATION.format(node_port=node_port),
         )
     )
-    process = subprocess.Popen(
-        [nginx, "-p", str(prefix), "-c", str(conf), "-e", str(prefix / "error.log")],
-        start_new_session=True,
-    )
     try:
-        _wait_for_port(port, process, "nginx")
-        yield
+        with nginx_running(conf, prefix, port):
+            yield
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
         shutil.rmtree(prefix, ignore_errors=True)
 
 
@@ -240,10 +226,10 @@ def run(entries: int, seconds: int) -> dict[str, Any]:
             "node_threads": GATEWAY_THREADS,
             "connections": CONNECTIONS,
         }
-        node_port, nginx_port = _free_port(), _free_port()
+        node_port, nginx_port = free_port(), free_port()
         env = dict(os.environ)
         with (
-            _server(
+            granian_server(
                 env, node_port, workers=GATEWAY_WORKERS, threads=GATEWAY_THREADS, gateway_only=True
             ),
             _nginx(nginx_port, node_port),

@@ -33,14 +33,12 @@ from bench.cluster_bench import (
     DATASET,
     PostgresPair,
     database_prepare,
-    free_port,
     gateway_query,
-    granian_server,
-    manage,
     node_environment,
-    postgres_bin_dir,
     postgres_pair,
 )
+from bench.postgres import postgres_bin_dir
+from bench.servers import free_port, granian_server, manage
 
 pytestmark = pytest.mark.failover
 
