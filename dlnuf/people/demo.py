@@ -48,6 +48,21 @@ class DemoPerson:
         return pivot_from_claims(self.claims)
 
 
+# The sandbox's nominal quotient familial identity (its own test data): the README's curl example
+# asks for her, so whoever runs it sees the call on her page.
+SANDBOX_QUOTIENT_IDENTITY = (
+    ("nomNaissance", "LEFEBVRE"),
+    ("prenoms[]", "ALEXIS"),
+    ("prenoms[]", "GÉRÔME"),
+    ("prenoms[]", "JEAN-PHILIPPE"),
+    ("sexeEtatCivil", "F"),
+    ("anneeDateNaissance", "1982"),
+    ("moisDateNaissance", "12"),
+    ("jourDateNaissance", "27"),
+    ("codeCogInseeCommuneNaissance", "08480"),
+    ("codeCogInseePaysNaissance", "99100"),
+)
+
 DINUM = "13002526500013"
 LYON = "21690123100011"
 PARIS = "21750001600019"
@@ -71,18 +86,7 @@ DEMO_PEOPLE = (
                 "quotient-familial",
                 "Tarification de la restauration",
                 "dossier-2025-0001",
-                (
-                    ("nomNaissance", "LEFEBVRE"),
-                    ("prenoms[]", "ALEXIS"),
-                    ("prenoms[]", "GÉRÔME"),
-                    ("prenoms[]", "JEAN-PHILIPPE"),
-                    ("sexeEtatCivil", "F"),
-                    ("anneeDateNaissance", "1982"),
-                    ("moisDateNaissance", "12"),
-                    ("jourDateNaissance", "27"),
-                    ("codeCogInseeCommuneNaissance", "08480"),
-                    ("codeCogInseePaysNaissance", "99100"),
-                ),
+                SANDBOX_QUOTIENT_IDENTITY,
             ),
             DemoAccess(
                 LYON,

@@ -22,6 +22,7 @@ from dlnuf.habilitations.models import Credential, Environment
 from dlnuf.habilitations.services import credential_hash, credential_issue, habilitation_grant
 from dlnuf.organisations.demo import load_demo as demo_accounts
 from dlnuf.organisations.services import organisation_get_or_create
+from dlnuf.people.demo import SANDBOX_QUOTIENT_IDENTITY
 from dlnuf.people.demo import load_demo as demo_people
 from dlnuf.procedures.demo import load_demo as demo_procedures
 from dlnuf.support.demo import load_demo as demo_support
@@ -104,18 +105,9 @@ DEMO_GRANTS = (
     ),
 )
 
-# The sandbox's nominal quotient familial identity (its own test data).
+# The sandbox's nominal quotient familial identity, as the demo person « Alexis Lefebvre ».
 EXAMPLE_QUERY = (
-    ("nomNaissance", "LEFEBVRE"),
-    ("prenoms[]", "ALEXIS"),
-    ("prenoms[]", "GÉRÔME"),
-    ("prenoms[]", "JEAN-PHILIPPE"),
-    ("sexeEtatCivil", "F"),
-    ("anneeDateNaissance", "1982"),
-    ("moisDateNaissance", "12"),
-    ("jourDateNaissance", "27"),
-    ("codeCogInseeCommuneNaissance", "08480"),
-    ("codeCogInseePaysNaissance", "99100"),
+    *SANDBOX_QUOTIENT_IDENTITY,
     ("recipient", DINUM[0]),
     ("context", "Tarification de la restauration"),
     ("object", "dossier-2025-0001"),
