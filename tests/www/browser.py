@@ -66,7 +66,23 @@ def rgaa_tests(violation: dict[str, Any]) -> list[str]:
 
 
 def axe_violations(page: Any) -> list[dict[str, Any]]:
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    """axe-core's violations on the page once it has loaded.
+
+    A click that follows a link returns when the navigation commits, before the new document
+    has loaded, and sometimes before it commits; axe-core run in between reads a document that
+    is going away. Waiting for the load event, and auditing again once when the document changed
+    under the audit, makes it run on the page the test means."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    script = "async () => await axe.run(document, {resultTypes: ['violations']})"
+    page.wait_for_load_state("load")
+    try:
+        result = page.evaluate(script)
+    except PlaywrightError:
+        # The navigation had not committed when the load state was read: the old document
+        # went away under axe-core. Audit the new one once it has loaded.
+        page.wait_for_load_state("load")
+        result = page.evaluate(script)
     return list(result["violations"])
 
 

@@ -69,6 +69,7 @@ def test_a_person_reports_a_consultation_and_asks_for_notices(
 
     page.goto(f"{live_server.url}/mes-donnees/")
     page.get_by_role("link", name="Recevoir un courriel quand mes données sont consultées").click()
+    page.get_by_label("Adresse électronique").wait_for()
     no_violations(page)
     page.get_by_label("Adresse électronique").fill("marie@")
     page.get_by_role("button", name="Recevoir les avis").click()
