@@ -12,8 +12,6 @@ own ``tlog-cosignature`` line. The journal stores a cosignature only when:
   type 0x04) and its Ed25519 signature checks. Lines by other keys are never trusted.
 """
 
-import base64
-import binascii
 import time
 from dataclasses import dataclass
 from functools import cache
@@ -34,8 +32,6 @@ from dlnuf.journal.notes import (
     NoteError,
     checkpoint_parse,
     cosignature_message,
-    key_id,
-    key_name_problem,
     note_parse,
     note_verify,
     verifier_parse,
@@ -72,25 +68,16 @@ class Witness:
 
 def witness_parse(vkey: str) -> Witness:
     """Read a witness's verifier key ``<name>+<key id>+<base64(0x04 ‖ public key)>``."""
-    # The base64 key may itself contain « + »: only the first two separate fields.
-    parts = vkey.strip().split("+", 2)
-    if len(parts) != 3 or len(parts[1]) != 2 * KEY_ID_SIZE:
-        raise ValueError("nom+identifiant+clé attendu")
-    name, hex_id, encoded = parts
-    problem = key_name_problem(name)
-    if problem is not None:
-        raise ValueError(f"nom invalide, {problem}")
     try:
-        typed_key = base64.b64decode(encoded, validate=True)
-        claimed_id = bytes.fromhex(hex_id)
-    except (binascii.Error, ValueError) as error:
-        raise ValueError("identifiant ou clé mal codés") from error
-    if len(typed_key) != 33 or typed_key[0] != COSIGNATURE_TYPE:
-        raise ValueError("clé de cosignature Ed25519 (type 0x04) attendue")
-    public_key = typed_key[1:]
-    if key_id(name, COSIGNATURE_TYPE, public_key) != claimed_id:
-        raise ValueError("l'identifiant ne correspond pas à la clé")
-    return Witness(name=name, key_id=claimed_id, public_key=public_key, vkey=vkey.strip())
+        verifier = verifier_parse(vkey, COSIGNATURE_TYPE)
+    except NoteError as error:
+        raise ValueError(str(error)) from error
+    return Witness(
+        name=verifier.name,
+        key_id=verifier.key_id,
+        public_key=verifier.public_key,
+        vkey=vkey.strip(),
+    )
 
 
 @cache

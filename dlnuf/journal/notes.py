@@ -81,8 +81,9 @@ class Verifier:
     public_key: bytes
 
 
-def verifier_parse(text: str) -> Verifier:
-    """Read a verifier key; its key id must be the one its name and key give."""
+def verifier_parse(text: str, signature_type: int = ED25519_TYPE) -> Verifier:
+    """Read a verifier key of ``signature_type`` (a note signer's by default, a witness's with
+    COSIGNATURE_TYPE); its key id must be the one its name and key give."""
     parts = text.strip().split("+", 2)  # the base64 key may contain « + »
     if len(parts) != 3 or not re.fullmatch(r"[0-9a-f]{8}", parts[1]):
         raise NoteError("Clé de vérification mal formée : nom+identifiant+clé attendu.")
@@ -92,10 +93,13 @@ def verifier_parse(text: str) -> Verifier:
         typed_key = base64.b64decode(encoded, validate=True)
     except binascii.Error as error:
         raise NoteError("Clé de vérification : la clé n'est pas en base64.") from error
-    if len(typed_key) != 33 or typed_key[0] != ED25519_TYPE:
-        raise NoteError("Clé de vérification : seule une clé Ed25519 (type 0x01) est acceptée.")
+    if len(typed_key) != 33 or typed_key[0] != signature_type:
+        raise NoteError(
+            f"Clé de vérification : seule une clé Ed25519 (type 0x{signature_type:02x}) est "
+            "acceptée."
+        )
     verifier = Verifier(name, bytes.fromhex(hex_id), typed_key[1:])
-    if key_id(name, ED25519_TYPE, verifier.public_key) != verifier.key_id:
+    if key_id(name, signature_type, verifier.public_key) != verifier.key_id:
         raise NoteError("Clé de vérification : l'identifiant ne correspond pas à la clé.")
     return verifier
 

@@ -8,15 +8,13 @@ from html import unescape
 from io import StringIO
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client, override_settings
 
-from dlnuf.journal.cosignatures import WITNESS_LATE_AFTER_SECONDS
+from dlnuf.journal.cosignatures import WITNESS_LATE_AFTER_SECONDS, witness_parse
 from dlnuf.journal.models import WitnessCosignature
 from dlnuf.journal.notes import (
-    COSIGNATURE_TYPE,
     Checkpoint,
     cosignature_line,
     note_sign,
@@ -26,19 +24,11 @@ from dlnuf.journal.notes import (
 from dlnuf.journal.selectors import tree_head_current
 from dlnuf.journal.signing import journal_key
 from dlnuf.journal.tlog import checkpoint_current, journal_origin
-from tests.journal.test_tlog_witness import append
+from tests.journal.factories import append, private, witness_vkey
 
 WITNESS_NAME = "cnil.example.org/temoin"
 WITNESS_HEX = "55" * 32
 STRANGER_HEX = "66" * 32
-
-
-def private(hex_key: str) -> Ed25519PrivateKey:
-    return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(hex_key))
-
-
-def witness_vkey(name: str, hex_key: str) -> str:
-    return verifier_key(name, raw_public_key(private(hex_key)), COSIGNATURE_TYPE)
 
 
 @pytest.fixture
@@ -239,3 +229,24 @@ def test_keys_whose_base64_holds_a_plus_sign_are_read(client, settings):
     append(3, 0)
     note = cosigned(checkpoint_current(), name="jamais.example.org/temoin", hex_key="57" * 32)
     assert submit(client, note)[0] == 201
+
+
+def test_a_witness_key_is_read_only_with_the_cosignature_type_and_its_own_id() -> None:
+    vkey = witness_vkey(WITNESS_NAME, WITNESS_HEX)
+    witness = witness_parse(vkey + "\n")
+    assert (witness.name, witness.vkey) == (WITNESS_NAME, vkey)
+    assert witness.public_key == raw_public_key(private(WITNESS_HEX))
+    assert (
+        witness.key_id
+        == hashlib.sha256(WITNESS_NAME.encode() + b"\n\x04" + witness.public_key).digest()[:4]
+    )
+    # A note signer's key (type 0x01) is not a witness's, even with a matching id.
+    signer_vkey = verifier_key(WITNESS_NAME, raw_public_key(private(WITNESS_HEX)))
+    with pytest.raises(ValueError, match="type 0x04"):
+        witness_parse(signer_vkey)
+    # An id that is not the one the name and key give.
+    name, _, encoded = vkey.split("+", 2)
+    with pytest.raises(ValueError, match="identifiant ne correspond pas"):
+        witness_parse(f"{name}+00000000+{encoded}")
+    with pytest.raises(ValueError, match="nom\\+identifiant\\+clé"):
+        witness_parse("sans-separateur")
