@@ -165,6 +165,8 @@ def test_filters_keep_what_was_typed_and_refuse_choices_outside_ones_own(client)
     assert "1 consultation par une administration du 1er janvier 2026 au 31 mars 2026" in period
     assert 'value="01/01/2026"' in period
     assert 'value="31/03/2026"' in period
+    reversed_period = text(client.get(PAGE, {"du": "31/03/2026", "au": "01/01/2026"}))
+    assert "Cette date doit suivre celle du début de la période." in reversed_period
 
     wrong = client.get(PAGE, {"administration": other.siret, "du": "31/02/2026"})
     page = text(wrong)

@@ -7,36 +7,19 @@ from typing import Any
 from django import forms
 
 from dlnuf.people.accesses import AccessFilters, FilterChoice
-from dlnuf.www.forms import PortalForm
+from dlnuf.www.forms import PeriodSearchForm, french_date_field
 
-FRENCH_DATE_FORMATS = ["%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y"]
 FILTER_NAMES = ("du", "au", "administration", "donnee")
 
 
-def _french_date(label: str, help_text: str) -> forms.DateField:
-    return forms.DateField(
-        label=label,
-        help_text=help_text,
-        required=False,
-        # Explicit, so that 01/02/2026 is the first of February whatever language is active.
-        input_formats=FRENCH_DATE_FORMATS,
-        widget=forms.DateInput(
-            format="%d/%m/%Y", attrs={"placeholder": "jj/mm/aaaa", "inputmode": "numeric"}
-        ),
-        error_messages={
-            "invalid": "Saisissez une date au format jj/mm/aaaa, par exemple 31/12/2026."
-        },
-    )
-
-
-class AccessFilterForm(PortalForm):
+class AccessFilterForm(PeriodSearchForm):
     pour = forms.ChoiceField(
         label="Organisation concernée",
         help_text="Les consultations des données de l'entreprise ou de l'organisme choisi.",
         required=False,
     )
-    du = _french_date("Consultées à partir du", "Format jj/mm/aaaa.")
-    au = _french_date("Consultées jusqu'au", "Format jj/mm/aaaa, jour inclus.")
+    du = french_date_field("Consultées à partir du", "Format jj/mm/aaaa.")
+    au = french_date_field("Consultées jusqu'au", "Format jj/mm/aaaa, jour inclus.")
     administration = forms.ChoiceField(label="Administration", required=False)
     donnee = forms.ChoiceField(label="Donnée consultée", required=False)
 
@@ -66,13 +49,6 @@ class AccessFilterForm(PortalForm):
         self.fields["donnee"].error_messages["invalid_choice"] = (
             "Aucune de vos consultations ne porte sur cette donnée : choisissez-en une de la liste."
         )
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        start, end = cleaned.get("du"), cleaned.get("au")
-        if start and end and start > end:
-            self.add_error("au", "Cette date doit suivre celle du début de la période.")
-        return cleaned
 
     def filters(self) -> AccessFilters:
         """The criteria typed correctly; a wrong one is shown as an error and left out."""

@@ -6,12 +6,8 @@ from django import forms
 
 from dlnuf.habilitations.models import RequestState
 from dlnuf.habilitations.selectors import RequestFilters
-from dlnuf.www.forms import PortalForm
+from dlnuf.www.forms import PeriodSearchForm, french_date_field
 
-FRENCH_DATE_FORMATS = ["%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y"]
-DATE_ERRORS = {
-    "invalid": "Saisissez une date au format jj/mm/aaaa, par exemple 31/12/2026.",
-}
 ORDER_CHOICES = [
     ("recent", "Mise à jour la plus récente d'abord"),
     ("ancien", "Mise à jour la plus ancienne d'abord"),
@@ -20,21 +16,7 @@ ORDER_CHOICES = [
 ]
 
 
-def _french_date(label: str, help_text: str) -> forms.DateField:
-    return forms.DateField(
-        label=label,
-        help_text=help_text,
-        required=False,
-        # Explicit, so that 01/02/2026 is the first of February whatever language is active.
-        input_formats=FRENCH_DATE_FORMATS,
-        widget=forms.DateInput(
-            format="%d/%m/%Y", attrs={"placeholder": "jj/mm/aaaa", "inputmode": "numeric"}
-        ),
-        error_messages=DATE_ERRORS,
-    )
-
-
-class RequestSearchForm(PortalForm):
+class RequestSearchForm(PeriodSearchForm):
     q = forms.CharField(
         label="Rechercher",
         help_text="Intitulé, numéro de demande, nom ou SIRET de l'organisation, donnée.",
@@ -46,8 +28,8 @@ class RequestSearchForm(PortalForm):
     organisation = forms.TypedChoiceField(
         label="Organisation", required=False, coerce=int, empty_value=None
     )
-    du = _french_date("Soumise à partir du", "Format jj/mm/aaaa.")
-    au = _french_date("Soumise jusqu'au", "Format jj/mm/aaaa, jour inclus.")
+    du = french_date_field("Soumise à partir du", "Format jj/mm/aaaa.")
+    au = french_date_field("Soumise jusqu'au", "Format jj/mm/aaaa, jour inclus.")
     tri = forms.ChoiceField(label="Trier par", required=False, choices=ORDER_CHOICES)
 
     def __init__(
@@ -63,13 +45,6 @@ class RequestSearchForm(PortalForm):
         ]
         self.fields["donnee"].choices = [("", "Toutes les données"), *datasets]
         self.fields["organisation"].choices = [("", "Toutes les organisations"), *organisations]
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        start, end = cleaned.get("du"), cleaned.get("au")
-        if start and end and start > end:
-            self.add_error("au", "Cette date doit suivre celle du début de la période.")
-        return cleaned
 
     def filters(self) -> RequestFilters:
         """The criteria typed correctly; a wrong one is shown as an error and left out."""
