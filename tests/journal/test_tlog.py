@@ -12,9 +12,8 @@ import os
 import re
 import subprocess
 import sys
-import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -31,8 +30,8 @@ from dlnuf.journal.notes import (
     verifier_key,
     verifier_parse,
 )
-from dlnuf.journal.services import ExchangeRecord, journal_entries_append
 from dlnuf.journal.tlog import tile_index_parse, tile_index_path
+from tests.journal.factories import append
 
 pytestmark = pytest.mark.django_db
 
@@ -161,32 +160,6 @@ def verify_log(client: Client) -> Verified:
 
 
 # --- journal content --------------------------------------------------------------------------
-
-
-def append(count: int, already: int) -> None:
-    journal_entries_append(
-        records=[
-            ExchangeRecord(
-                exchange_id=uuid.UUID(int=already + offset + 1),
-                occurred_at=START + timedelta(milliseconds=already + offset),
-                consumer_siret="13002526500013",
-                habilitation_id=3,
-                credential_id=4,
-                dataset_slug="quotient-familial",
-                scopes=("quotient_familial",),
-                fields_returned=("quotient_familial.valeur",),
-                recipient="13002526500013",
-                context="Tarification de la cantine",
-                object=f"Dossier {already + offset}",
-                provider="cnaf",
-                status=200,
-                code="ok",
-                latency_ms=12.5,
-                subject_key=f"{already + offset:064x}",
-            )
-            for offset in range(count)
-        ]
-    )
 
 
 def grow(client: Client, sizes: list[int]) -> list[Verified]:

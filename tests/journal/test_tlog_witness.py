@@ -5,8 +5,6 @@ import base64
 import hashlib
 import json
 import logging
-import uuid
-from datetime import UTC, datetime
 from io import StringIO
 from pathlib import Path
 
@@ -16,36 +14,10 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from dlnuf.journal.services import ExchangeRecord, journal_entries_append
+from tests.journal.factories import append
 
 WITNESS_KEY = "33" * 32
 WITNESS_NAME = "temoin.example.org/w1"
-
-
-def append(count: int, already: int) -> None:
-    journal_entries_append(
-        records=[
-            ExchangeRecord(
-                exchange_id=uuid.UUID(int=already + offset + 1),
-                occurred_at=datetime(2026, 3, 2, 8, 0, tzinfo=UTC),
-                consumer_siret="13002526500013",
-                habilitation_id=3,
-                credential_id=4,
-                dataset_slug="quotient-familial",
-                scopes=("quotient_familial",),
-                fields_returned=("quotient_familial.valeur",),
-                recipient="13002526500013",
-                context="Tarification de la cantine",
-                object=f"Dossier {already + offset}",
-                provider="cnaf",
-                status=200,
-                code="ok",
-                latency_ms=12.5,
-                subject_key=f"{already + offset:064x}",
-            )
-            for offset in range(count)
-        ]
-    )
 
 
 @pytest.fixture

@@ -159,3 +159,12 @@ def documentation_picture(page: Any, name: str, *, part: Any = None) -> None:
         part.screenshot(path=path, animations="disabled")
     else:
         page.screenshot(path=path, full_page=True, animations="disabled")
+
+
+def verify_in_page(page: Any, index: int) -> str:
+    """Check the proof of access ``index`` in the page (« Mes données »); the outcome read."""
+    block = page.locator(f'[data-proof-url$="/acces/{index}/preuve.json"]')
+    block.get_by_role("button", name=f"Vérifier la preuve de la consultation n° {index}").click()
+    result = block.get_by_role("status")
+    result.locator("xpath=self::*[@data-proof-outcome]").wait_for()
+    return str(result.inner_text())

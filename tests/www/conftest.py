@@ -6,6 +6,9 @@ import pytest
 
 from tests.www.browser import AXE_SCRIPT, CHROMIUM_ARGS, CHROMIUM_ENV, require_browser_tools
 
+# The FranceConnect-like provider on loopback, for the « Mes données » sign-in tests.
+from tests.www.oidc_providers import franceconnect  # noqa: F401
+
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:

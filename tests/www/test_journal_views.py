@@ -12,8 +12,7 @@ from django.test import Client
 from dlnuf.journal.cosignatures import WITNESS_LATE_AFTER_SECONDS, cosignatures_submit
 from dlnuf.journal.notes import cosignature_line
 from dlnuf.journal.tlog import checkpoint_current
-from tests.journal.test_cosignatures import private, witness_vkey
-from tests.journal.test_tlog_witness import append
+from tests.journal.factories import append, private, witness_vkey
 from tests.www.browser import crawl
 
 WITNESSES = {

@@ -18,8 +18,7 @@ from dlnuf.catalogue.services import catalogue_load
 from dlnuf.exchange.connectors.http import pooled_clients_close
 from dlnuf.organisations.management.commands.load_demo_data import DEMO_GRANTS, EXAMPLE_QUERY
 from dlnuf.people.demo import demo_person
-from tests.www.browser import axe_violations, describe
-from tests.www.test_my_data_proof_browser import verify_in_page
+from tests.www.browser import axe_violations, describe, verify_in_page
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -33,7 +33,7 @@ from tests.journal.test_verify_bundle import (
     tamper_signature,
     tamper_tree_size,
 )
-from tests.www.browser import axe_violations, describe
+from tests.www.browser import axe_violations, describe, verify_in_page
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -86,14 +86,6 @@ def proofs_url(live_server: Any, settings: Any) -> str:
         ]
     )
     return f"{live_server.url}/essai/preuves/"
-
-
-def verify_in_page(page: Any, index: int) -> str:
-    block = page.locator(f'[data-proof-url$="/acces/{index}/preuve.json"]')
-    block.get_by_role("button", name=f"Vérifier la preuve de la consultation n° {index}").click()
-    result = block.get_by_role("status")
-    result.locator("xpath=self::*[@data-proof-outcome]").wait_for()
-    return str(result.inner_text())
 
 
 def test_the_page_checks_each_proof_and_offers_it_for_download(

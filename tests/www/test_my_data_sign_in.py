@@ -10,14 +10,10 @@ each check of the portal is then exercised alone, with a signature that is other
 
 import base64
 import json
-import logging
 import os
 import subprocess
 import sys
-import threading
-import warnings
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -30,13 +26,19 @@ from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
-from werkzeug.serving import make_server
 
 from dlnuf.catalogue.services import catalogue_load
 from dlnuf.journal.subjects import subject_key
 from dlnuf.people.demo import DEMO_PEOPLE
 from dlnuf.people.identity import pivot_from_claims, subject_keys_for_pivot
-from tests.www.test_oidc import ProConnectLike, _s256, _wsgi_call
+from tests.www.oidc_providers import (
+    FRANCECONNECT_CLAIMS,
+    FRANCECONNECT_CLIENT_ID,
+    FRANCECONNECT_CLIENT_SECRET,
+    FRANCECONNECT_SUB,
+    Provider,
+    s256,
+)
 
 pytestmark = [
     pytest.mark.django_db,
@@ -44,18 +46,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:get_jwt_config:DeprecationWarning"),
 ]
 
-CLIENT_ID = "guichet-dlnuf-mes-donnees"
-CLIENT_SECRET = "secret-franceconnect-de-test"
-SUB = "fc-personne-1"
 TEST_KEY_ID = "cle-du-test"
-CLAIMS = {
-    "given_name": "Alexis Gérôme Jean-Philippe",
-    "family_name": "LEFEBVRE",
-    "birthdate": "1982-12-27",
-    "gender": "female",
-    "birthplace": "08480",
-    "birthcountry": "99100",
-}
 # The README's curl example, as the gateway keys it.
 README_SUBJECT = {
     "nomNaissance": "LEFEBVRE",
@@ -70,100 +61,13 @@ README_SUBJECT = {
 VIEWER_KEY = "dlnuf_people_viewer"
 
 
-@dataclass
-class FranceConnectLike(ProConnectLike):
-    """The ProConnect-like layer, announcing what FranceConnect does, with a key of the test's."""
-
-    test_keys: list[dict[str, Any]] = field(default_factory=list)
-    secret_post_announced: bool = True
-    token_authorizations: list[str] = field(default_factory=list)
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        path = environ["PATH_INFO"]
-        if path == "/oauth2/token":
-            self.token_authorizations.append(environ.get("HTTP_AUTHORIZATION", ""))
-        if path == "/.well-known/openid-configuration":
-            return self._json_rewritten(environ, start_response, self._announce)
-        if path == "/jwks":
-            return self._json_rewritten(
-                environ, start_response, lambda keys: {"keys": [*keys["keys"], *self.test_keys]}
-            )
-        return super().__call__(environ, start_response)
-
-    def _announce(self, document: dict[str, Any]) -> dict[str, Any]:
-        methods = ["client_secret_post"] if self.secret_post_announced else []
-        return {
-            **document,
-            "id_token_signing_alg_values_supported": ["RS256", "ES256"],
-            "token_endpoint_auth_methods_supported": methods,
-        }
-
-    def _json_rewritten(
-        self,
-        environ: dict[str, Any],
-        start_response: Callable[..., Any],
-        rewrite: Callable[[dict[str, Any]], dict[str, Any]],
-    ) -> Any:
-        status, _headers, body = _wsgi_call(self.app, environ)
-        answer = json.dumps(rewrite(json.loads(body))).encode()
-        start_response(status, [("Content-Type", "application/json")])
-        return [answer]
-
-
-@dataclass
-class Provider:
-    issuer: str
-    layer: FranceConnectLike
-    stop: Callable[[], None]
-
-    def add_user(self, sub: str, claims: dict[str, Any]) -> None:
-        response = httpx.put(f"{self.issuer}/users/{sub}", json=claims)
-        assert response.status_code == 204
-
-
-@pytest.fixture
-def provider() -> Iterator[Provider]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        import oidc_provider_mock
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    layer = FranceConnectLike(oidc_provider_mock.app())
-    server = make_server("localhost", 0, layer, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    stopped = threading.Event()
-
-    def stop() -> None:
-        if not stopped.is_set():
-            stopped.set()
-            server.shutdown()
-            thread.join()
-            server.server_close()
-
-    try:
-        yield Provider(f"http://localhost:{server.server_port}", layer, stop)
-    finally:
-        stop()
-
-
-@pytest.fixture
-def franceconnect(settings: Any, provider: Provider) -> Provider:
-    settings.DLNUF_FRANCECONNECT_ISSUER = provider.issuer
-    settings.DLNUF_FRANCECONNECT_CLIENT_ID = CLIENT_ID
-    settings.DLNUF_FRANCECONNECT_CLIENT_SECRET = CLIENT_SECRET
-    catalogue_load()
-    provider.add_user(SUB, CLAIMS)
-    return provider
-
-
 def _start(client: Client) -> str:
     response = client.get(reverse("www:my_data_franceconnect_start"))
     assert response.status_code == 302, response.content
     return str(response.url)
 
 
-def _consent(authorization_url: str, sub: str = SUB) -> str:
+def _consent(authorization_url: str, sub: str = FRANCECONNECT_SUB) -> str:
     response = httpx.post(authorization_url, data={"sub": sub})
     assert response.status_code == 302, response.text
     return response.headers["location"]
@@ -196,7 +100,7 @@ def test_a_person_signs_in_with_franceconnect_and_gets_only_their_keys(
     authorization = _start(client)
     params = dict(parse_qsl(urlsplit(authorization).query))
     assert authorization.startswith(f"{franceconnect.issuer}/oauth2/authorize?")
-    assert params["client_id"] == CLIENT_ID
+    assert params["client_id"] == FRANCECONNECT_CLIENT_ID
     assert params["response_type"] == "code"
     assert params["scope"] == (
         "openid given_name family_name birthdate gender birthplace birthcountry preferred_username"
@@ -219,7 +123,9 @@ def test_a_person_signs_in_with_franceconnect_and_gets_only_their_keys(
     assert viewer is not None
     assert viewer["display_name"] == "Alexis Gérôme Jean-Philippe LEFEBVRE"
     assert viewer["signed_in_with"] == "franceconnect"
-    assert viewer["subject_keys"] == list(subject_keys_for_pivot(pivot_from_claims(CLAIMS)))
+    assert viewer["subject_keys"] == list(
+        subject_keys_for_pivot(pivot_from_claims(FRANCECONNECT_CLAIMS))
+    )
     # The README's example call is among the accesses found; a namesake born a day later is not.
     assert subject_key(README_SUBJECT) in viewer["subject_keys"]
     namesake = {**README_SUBJECT, "jourDateNaissance": "28"}
@@ -229,8 +135,8 @@ def test_a_person_signs_in_with_franceconnect_and_gets_only_their_keys(
     assert "LEFEBVRE" not in stored.upper().replace(viewer["display_name"].upper(), "")
     assert "1982" not in stored
     [token_request] = franceconnect.layer.token_requests
-    assert _s256(token_request["code_verifier"]) == params["code_challenge"]
-    assert token_request["client_secret"] == CLIENT_SECRET
+    assert s256(token_request["code_verifier"]) == params["code_challenge"]
+    assert token_request["client_secret"] == FRANCECONNECT_CLIENT_SECRET
     assert franceconnect.layer.token_authorizations == [""]
 
 
@@ -243,7 +149,9 @@ def test_the_client_secret_goes_in_a_basic_header_unless_the_form_is_announced(
 
     [token_request] = franceconnect.layer.token_requests
     assert "client_secret" not in token_request
-    expected = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+    expected = base64.b64encode(
+        f"{FRANCECONNECT_CLIENT_ID}:{FRANCECONNECT_CLIENT_SECRET}".encode()
+    ).decode()
     assert franceconnect.layer.token_authorizations == [f"Basic {expected}"]
 
 
@@ -379,7 +287,10 @@ def test_an_id_token_failing_one_check_is_refused(
 
 
 def test_an_incomplete_identity_is_refused(client: Client, franceconnect: Provider) -> None:
-    franceconnect.add_user(SUB, {key: value for key, value in CLAIMS.items() if key != "gender"})
+    franceconnect.add_user(
+        FRANCECONNECT_SUB,
+        {key: value for key, value in FRANCECONNECT_CLAIMS.items() if key != "gender"},
+    )
 
     response = _back(client, _consent(_start(client)))
 

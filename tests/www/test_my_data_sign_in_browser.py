@@ -10,11 +10,9 @@ from django.core.management import call_command
 from dlnuf.catalogue.services import catalogue_load
 from dlnuf.people.demo import DEMO_PEOPLE
 from tests.www.browser import axe_violations, describe
-from tests.www.test_my_data_sign_in import (  # noqa: F401 - fixtures of the provider on loopback
-    SUB,
+from tests.www.oidc_providers import (
+    FRANCECONNECT_SUB,
     Provider,
-    franceconnect,
-    provider,
 )
 
 pytestmark = [
@@ -43,7 +41,7 @@ def test_a_person_signs_in_with_franceconnect_in_the_browser(
 
     page.get_by_role("link", name="S’identifier avec FranceConnect").click()
     page.wait_for_url(f"{fc_provider.issuer}/oauth2/authorize?**")
-    page.fill("input[name=sub]", SUB)
+    page.fill("input[name=sub]", FRANCECONNECT_SUB)
     page.get_by_role("button", name="Authorize").click()
     page.wait_for_url(live_server.url + "/mes-donnees/")
 

@@ -11,24 +11,16 @@ person signs in there (the mock's form, posted over HTTP), the provider redirect
 portal's callback, which exchanges the code, checks the ID token and opens the session.
 """
 
-import base64
-import hashlib
-import io
-import json
-import logging
-import threading
-import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.urls import reverse
-from werkzeug.serving import make_server
 
 from dlnuf.organisations.models import (
     InvitationState,
@@ -41,6 +33,7 @@ from dlnuf.organisations.models import (
 from dlnuf.organisations.services import invitation_create, membership_grant
 from tests.exchange.factories import ProviderFactory
 from tests.organisations.factories import UserFactory
+from tests.www.oidc_providers import ProConnectLike, Provider, provider_on_loopback, s256
 
 pytestmark = [
     pytest.mark.django_db,
@@ -59,126 +52,11 @@ AGENT = {
     "siret": SIRET_LYON,
 }
 
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Any]
-
-
-def _wsgi_call(app: WsgiApp, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
-    answer: dict[str, Any] = {}
-
-    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-        answer["status"], answer["headers"] = status, headers
-        return lambda data: None
-
-    body = b"".join(app(environ, start_response))
-    return answer["status"], answer["headers"], body
-
-
-def _s256(verifier: str) -> str:
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-@dataclass
-class ProConnectLike:
-    """WSGI layer over the mock provider: PKCE, per-claim scopes, and optional tampering."""
-
-    app: WsgiApp
-    challenges: dict[str, str] = field(default_factory=dict)
-    discovery_requests: int = 0
-    token_requests: list[dict[str, str]] = field(default_factory=list)
-    rewrite_id_token: Callable[[str], str] | None = None
-    announced_issuer: str | None = None
-    issued_id_tokens: list[str] = field(default_factory=list)
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        path = environ["PATH_INFO"]
-        if path == "/.well-known/openid-configuration":
-            self.discovery_requests += 1
-            if self.announced_issuer is not None:
-                return self._discovery(environ, start_response)
-        if path == "/oauth2/authorize":
-            return self._authorize(environ, start_response)
-        if path == "/oauth2/token":
-            return self._token(environ, start_response)
-        return self.app(environ, start_response)
-
-    def _discovery(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        status, _headers, body = _wsgi_call(self.app, environ)
-        document = {**json.loads(body), "issuer": self.announced_issuer}
-        answer = json.dumps(document).encode()
-        start_response(status, [("Content-Type", "application/json")])
-        return [answer]
-
-    def _authorize(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        query = dict(parse_qsl(environ.get("QUERY_STRING", "")))
-        if query.get("code_challenge_method") != "S256" or not query.get("code_challenge"):
-            start_response("400 Bad Request", [("Content-Type", "text/plain")])
-            return [b"PKCE (S256) is required"]
-        scopes = query.get("scope", "").split()
-        if "given_name" in scopes or "usual_name" in scopes:
-            # ProConnect has a scope per claim; the mock releases given_name with "profile".
-            query["scope"] = " ".join([*scopes, "profile"])
-        environ["QUERY_STRING"] = urlencode(query)
-        status, headers, body = _wsgi_call(self.app, environ)
-        location = dict(headers).get("Location", "")
-        code = parse_qs(urlsplit(location).query).get("code")
-        if code:
-            self.challenges[code[0]] = query["code_challenge"]
-        start_response(status, headers)
-        return [body]
-
-    def _token(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-        form = dict(parse_qsl(body.decode()))
-        self.token_requests.append(form)
-        challenge = self.challenges.pop(form.get("code", ""), None)
-        verifier = form.get("code_verifier")
-        if challenge is None or verifier is None or _s256(verifier) != challenge:
-            payload = {"error": "invalid_grant", "error_description": "PKCE verification failed"}
-            start_response("400 Bad Request", [("Content-Type", "application/json")])
-            return [json.dumps(payload).encode()]
-        environ["wsgi.input"] = io.BytesIO(body)
-        status, headers, answer = _wsgi_call(self.app, environ)
-        if status.startswith("200"):
-            tokens = json.loads(answer)
-            self.issued_id_tokens.append(tokens["id_token"])
-            if self.rewrite_id_token is not None:
-                tokens["id_token"] = self.rewrite_id_token(tokens["id_token"])
-                answer = json.dumps(tokens).encode()
-                headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
-                headers.append(("Content-Length", str(len(answer))))
-        start_response(status, headers)
-        return [answer]
-
-
-@dataclass
-class Provider:
-    issuer: str
-    layer: ProConnectLike
-
-    def add_user(self, sub: str, claims: dict[str, Any]) -> None:
-        response = httpx.put(f"{self.issuer}/users/{sub}", json=claims)
-        assert response.status_code == 204
-
 
 @pytest.fixture
 def provider() -> Iterator[Provider]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        import oidc_provider_mock
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    layer = ProConnectLike(oidc_provider_mock.app())
-    # Port 0: the system picks a free port on loopback.
-    server = make_server("localhost", 0, layer, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield Provider(f"http://localhost:{server.server_port}", layer)
-    finally:
-        server.shutdown()
-        thread.join()
-        server.server_close()
+    with provider_on_loopback(ProConnectLike) as started:
+        yield started
 
 
 @pytest.fixture
@@ -263,7 +141,7 @@ def test_a_public_agent_signs_in_with_proconnect(client, proconnect):
     assert SIRET_LYON in change.comment
     # The code was exchanged with the verifier matching the challenge, and the client's secret.
     [token_request] = proconnect.layer.token_requests
-    assert _s256(token_request["code_verifier"]) == params["code_challenge"]
+    assert s256(token_request["code_verifier"]) == params["code_challenge"]
     assert token_request["client_secret"] == CLIENT_SECRET
     account = client.get("/mon-compte/").content.decode()
     assert "Vous êtes connecté avec ProConnect." in account
