@@ -47,6 +47,7 @@ from bench.servers import (  # noqa: E402
     free_port,
     granian_server,
     manage_checked,
+    nginx_config,
     nginx_running,
 )
 
@@ -232,19 +233,7 @@ def gateway_query() -> str:
     return f"{found_case_query(DATASET)}&{trace}"
 
 
-NGINX_CONFIG = """
-daemon off;
-worker_processes 1;
-pid {workdir}/nginx.pid;
-error_log {workdir}/nginx-error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    client_body_temp_path {workdir}/nginx-body;
-    proxy_temp_path {workdir}/nginx-proxy;
-    fastcgi_temp_path {workdir}/nginx-fastcgi;
-    uwsgi_temp_path {workdir}/nginx-uwsgi;
-    scgi_temp_path {workdir}/nginx-scgi;
+NGINX_PROXY = """
     upstream gateway_nodes {{
         least_conn;
         {servers}
@@ -261,7 +250,6 @@ http {{
             proxy_set_header X-Forwarded-Proto $scheme;
         }}
     }}
-}}
 """
 
 
@@ -269,7 +257,7 @@ http {{
 def nginx_proxy(workdir: Path, port: int, node_ports: list[int]) -> Iterator[None]:
     config = workdir / "nginx.conf"
     servers = "\n        ".join(f"server 127.0.0.1:{node};" for node in node_ports)
-    config.write_text(NGINX_CONFIG.format(workdir=workdir, servers=servers, port=port))
+    config.write_text(nginx_config(workdir, NGINX_PROXY.format(servers=servers, port=port)))
     with nginx_running(config, workdir, port):
         yield
 

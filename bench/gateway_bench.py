@@ -34,6 +34,7 @@ from bench.servers import (  # noqa: E402
     free_port,
     granian_server,
     manage_checked,
+    nginx_config,
     nginx_running,
 )
 
@@ -58,20 +59,7 @@ RECIPIENT = "13002526500013"
 GATEWAY_WORKERS = 2
 GATEWAY_THREADS = 8
 
-NGINX_CONF = """
-daemon off;
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-  access_log off;
-  client_body_temp_path {prefix}/body;
-  proxy_temp_path {prefix}/proxy;
-  fastcgi_temp_path {prefix}/fastcgi;
-  uwsgi_temp_path {prefix}/uwsgi;
-  scgi_temp_path {prefix}/scgi;
-  keepalive_requests 1000000;
+NGINX_SERVER = """
   server {{
     listen 127.0.0.1:{port};
     location = {path} {{
@@ -79,7 +67,6 @@ http {{
       alias {prefix}/answer;
     }}
   }}
-}}
 """
 
 
@@ -96,14 +83,13 @@ def _static_upstream(answer_url: str, port: int) -> Iterator[None]:
     (prefix / "answer").write_bytes(body)
     (prefix / "answer").chmod(0o644)
     conf = prefix / "nginx.conf"
-    conf.write_text(
-        NGINX_CONF.format(
-            prefix=prefix,
-            port=port,
-            path=urllib.parse.urlsplit(answer_url).path,
-            content_type=content_type.split(";")[0],
-        )
+    server = NGINX_SERVER.format(
+        prefix=prefix,
+        port=port,
+        path=urllib.parse.urlsplit(answer_url).path,
+        content_type=content_type.split(";")[0],
     )
+    conf.write_text(nginx_config(prefix, server))
     try:
         with nginx_running(conf, prefix, port):
             yield

@@ -102,6 +102,27 @@ def nginx_binary() -> str:
     return found
 
 
+def nginx_config(prefix: Path, http: str) -> str:
+    """A whole nginx configuration, in the foreground, keeping its pid, logs and temporary files
+    under ``prefix``; ``http`` goes inside its http block (upstreams, caches, servers)."""
+    return f"""daemon off;
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {prefix}/body;
+  proxy_temp_path {prefix}/proxy;
+  fastcgi_temp_path {prefix}/fastcgi;
+  uwsgi_temp_path {prefix}/uwsgi;
+  scgi_temp_path {prefix}/scgi;
+  keepalive_requests 1000000;
+{http}
+}}
+"""
+
+
 @contextmanager
 def nginx_running(config: Path, prefix: Path, port: int) -> Iterator[None]:
     """nginx with this configuration (``prefix`` holds its pid, logs and temporary files), until

@@ -40,7 +40,7 @@ from bench.gateway_bench import (  # noqa: E402
     GATEWAY_WORKERS,
     WRK_SCRIPT,
 )
-from bench.servers import free_port, granian_server, nginx_running  # noqa: E402
+from bench.servers import free_port, granian_server, nginx_config, nginx_running  # noqa: E402
 
 CONNECTIONS = 32
 TILE_WIDTH = 256
@@ -66,26 +66,11 @@ NGINX_TILE_LOCATION = """
       add_header X-Cache-Status $upstream_cache_status always;
     }}
 """
-NGINX_CONF = """
-daemon off;
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  client_body_temp_path {prefix}/body;
-  proxy_temp_path {prefix}/proxy;
-  fastcgi_temp_path {prefix}/fastcgi;
-  uwsgi_temp_path {prefix}/uwsgi;
-  scgi_temp_path {prefix}/scgi;
-  keepalive_requests 1000000;
-  {cache}
+NGINX_SERVER = """
   server {{
     listen 127.0.0.1:{port};
     {location}
   }}
-}}
 """
 
 PATHS_SCRIPT = """
@@ -136,14 +121,10 @@ def _nginx(port: int, node_port: int) -> Iterator[None]:
     prefix = Path(tempfile.mkdtemp(prefix="dlnuf-bench-tiles-nginx-"))
     prefix.chmod(0o755)
     conf = prefix / "nginx.conf"
-    conf.write_text(
-        NGINX_CONF.format(
-            prefix=prefix,
-            port=port,
-            cache=NGINX_TILE_CACHE.format(prefix=prefix),
-            location=NGINX_TILE_LOCATION.format(node_port=node_port),
-        )
+    server = NGINX_SERVER.format(
+        port=port, location=NGINX_TILE_LOCATION.format(node_port=node_port)
     )
+    conf.write_text(nginx_config(prefix, NGINX_TILE_CACHE.format(prefix=prefix) + server))
     try:
         with nginx_running(conf, prefix, port):
             yield
