@@ -128,6 +128,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django turns psycopg's prepared statements off (None); the statements of every exchange
+    # run through a cursor that prepares them (dlnuf/prepared.py), which needs them on. Django's
+    # own queries bind on the client and are never prepared. A connection pooler in transaction
+    # mode must then keep prepared statements (PgBouncer >= 1.21, max_prepared_statements).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
 # Connections are kept between requests, on SQLite too: opening one costs its PRAGMAs, and closing
 # the last connection to a WAL database checkpoints and syncs the whole file (both per request).
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))

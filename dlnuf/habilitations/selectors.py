@@ -36,6 +36,7 @@ from dlnuf.organisations.perms import (
     providers_reported_to,
     sees_everything,
 )
+from dlnuf.prepared import prepared_cursor
 
 # Renewal is offered in the last days of a term, without a new request.
 RENEWAL_WINDOW_DAYS = 90
@@ -98,7 +99,8 @@ def _aware(moment: datetime | str) -> datetime:
 
 
 def _grant_rows(secret_hash: str) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
+    # Prepared on PostgreSQL: planning the five joins cost three times their execution.
+    with prepared_cursor() as cursor:
         cursor.execute(_grant_statement(connection.vendor), [secret_hash])
         return cursor.fetchall()
 

@@ -39,6 +39,7 @@ from dlnuf.journal.models import (
 from dlnuf.journal.selectors import tree_head_current
 from dlnuf.journal.signing import journal_key, sign_tree_head
 from dlnuf.journal.writer import GroupCommitWriter
+from dlnuf.prepared import prepared_cursor
 
 __all__ = [
     "ExchangeRecord",
@@ -344,7 +345,7 @@ def _append_if_head_unchanged(prepared: Sequence[tuple[Any, ...]]) -> list[int] 
         [position for position, _ in extension.node_rows],
         [node for _, node in extension.node_rows],
     ]
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             _conditional_append_sql(),
             [

@@ -28,6 +28,18 @@ def issued() -> tuple[str, Credential]:
     return credential_for(person_dataset(), ["qf"])
 
 
+def prepared_lookups() -> int:
+    """How many credential lookups this connection has prepared on the server."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements"
+            " WHERE statement LIKE %s AND statement LIKE %s",
+            ["%habilitations_credential%", "%secret_hash%"],
+        )
+        (count,) = cursor.fetchone()
+    return int(count)
+
+
 def read(secret: str) -> Grant:
     grant = grant_for_secret_hash(credential_hash(secret))
     assert grant is not None
@@ -69,6 +81,7 @@ def test_a_connection_the_database_closed_is_replaced_once(
         pytest.skip("a server that ends a connection is PostgreSQL's case")
     secret, _ = issued
     assert not read(secret).revoked
+    assert prepared_lookups() == 1  # the connection about to end holds the prepared lookup
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         (pid,) = cursor.fetchone()
@@ -83,10 +96,32 @@ def test_a_connection_the_database_closed_is_replaced_once(
         autocommit=True,
     ) as other:
         other.execute("SELECT pg_terminate_backend(%s)", [pid])
-    assert not read(secret).revoked
+    for _ in range(3):
+        assert not read(secret).revoked
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         assert cursor.fetchone()[0] != pid
+    # The new connection prepared the lookup again, on its own.
+    assert prepared_lookups() == 1
+
+
+def test_on_postgresql_the_lookup_is_planned_once_per_connection(
+    issued: tuple[str, Credential], django_assert_num_queries: Any
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    secret, credential = issued
+    assert prepared_lookups() == 0
+    for _ in range(3):
+        assert read(secret).credential_id == credential.pk
+    assert prepared_lookups() == 1
+    # Prepared, it still reads what is committed now, in one query.
+    credential.revoked_at = timezone.now()
+    credential.save(update_fields=["revoked_at"])
+    with django_assert_num_queries(1):
+        assert read(secret).revoked
+    assert grant_for_secret_hash(credential_hash("dlnuf_prd_inconnu")) is None
+    assert prepared_lookups() == 1
 
 
 def test_revocations_written_elsewhere_apply_to_the_next_read(

@@ -93,3 +93,27 @@ def test_a_remembered_head_of_the_same_size_but_another_root_is_not_extended() -
     report = verify_journal()
     assert report.ok, report.problems
     assert report.entries_checked == 5
+
+
+def test_the_one_statement_append_is_planned_once_per_connection() -> None:
+    def prepared_appends() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+                ["WITH moved AS (UPDATE%"],
+            )
+            (count,) = cursor.fetchone()
+        return int(count)
+
+    append(1)
+    append(1)  # from here on, appends are the one statement
+    assert prepared_appends() == 0
+    for _ in range(8):
+        _, statements = statements_of(1)
+        assert len(statements) == 1  # prepared, it is still one round trip
+    # Prepared the first time for each kind of parameters: an append adding no inner node of
+    # the tree sends an empty list, typed apart from a list of positions.
+    assert prepared_appends() == 2
+    report = verify_journal()
+    assert report.ok, report.problems
+    assert report.entries_checked == 10
