@@ -272,24 +272,33 @@ def _append_in_transaction(prepared: Sequence[tuple[Any, ...]]) -> list[int]:
         previous = _remembered()
         alone = previous is not None and previous.head == found
         extension = _extension(found, prepared)
-        cursor.executemany(
-            _insert_sql(JournalEntry._meta.db_table, _ENTRY_DB_COLUMNS), extension.entry_rows
-        )
-        if extension.node_rows:
+        if connection.vendor == "postgresql":
+            # The head is locked: the one statement writes the whole batch in one round trip
+            # (where inserting entries, nodes and updating the head take three), so the lock is
+            # held for less time while other writers queue on it.
+            if not _extend_if_head_is(found, extension):
+                raise JournalUnavailable("La tête du journal a changé sous son verrou.")
+        else:
             cursor.executemany(
-                _insert_sql(MerkleNode._meta.db_table, ("position", "hash")), extension.node_rows
+                _insert_sql(JournalEntry._meta.db_table, _ENTRY_DB_COLUMNS),
+                extension.entry_rows,
             )
-        updated_at = connection.ops.adapt_datetimefield_value(timezone.now())
-        cursor.execute(
-            update_head,
-            [
-                extension.head.size,
-                extension.head.root,
-                b"".join(extension.head.frontier),
-                updated_at,
-                TreeHead.SINGLETON_ID,
-            ],
-        )
+            if extension.node_rows:
+                cursor.executemany(
+                    _insert_sql(MerkleNode._meta.db_table, ("position", "hash")),
+                    extension.node_rows,
+                )
+            updated_at = connection.ops.adapt_datetimefield_value(timezone.now())
+            cursor.execute(
+                update_head,
+                [
+                    extension.head.size,
+                    extension.head.root,
+                    b"".join(extension.head.frontier),
+                    updated_at,
+                    TreeHead.SINGLETON_ID,
+                ],
+            )
     # Forgotten unless the transaction commits: an outer transaction may still roll it back, and
     # the remembered head is only ever a guess that the database confirms (by size and root).
     transaction.on_commit(lambda: _remember(_LastAppend(extension.head, alone)))
@@ -303,7 +312,8 @@ def _conditional_append_sql() -> str:
     The head row is updated only where its size AND root are the expected ones (the root at a
     size fixes the whole frontier); the entries and nodes are inserted only if that update
     matched. One statement is one transaction in autocommit mode: the whole append, commit
-    included, is a single round trip, where reading and locking the head first takes six.
+    included, is a single round trip, where reading and locking the head first takes four. The
+    locking path writes with it too, its conditions then met by the head it holds.
     """
     quote = connection.ops.quote_name
     entry_fields = {field.column: field for field in JournalEntry._meta.concrete_fields}
@@ -340,6 +350,16 @@ def _append_if_head_unchanged(prepared: Sequence[tuple[Any, ...]]) -> list[int] 
         return None
     head = last.head
     extension = _extension(head, prepared)
+    if not _extend_if_head_is(head, extension):
+        _remember(_LastAppend(head, alone=False))
+        return None
+    _remember(_LastAppend(extension.head, alone=True))
+    return list(range(head.size, extension.head.size))
+
+
+def _extend_if_head_is(head: _Head, extension: _Extension) -> bool:
+    """Write ``extension`` in one statement if the head is still ``head``; False, with nothing
+    written, when it is not (PostgreSQL only)."""
     entry_columns = [list(column) for column in zip(*extension.entry_rows, strict=True)]
     node_columns: list[list[Any]] = [
         [position for position, _ in extension.node_rows],
@@ -362,13 +382,11 @@ def _append_if_head_unchanged(prepared: Sequence[tuple[Any, ...]]) -> list[int] 
         )
         moved, added, grown = cursor.fetchone()
     if not moved:
-        _remember(_LastAppend(head, alone=False))
-        return None
+        return False
     if (added, grown) != (len(extension.entry_rows), len(extension.node_rows)):
         # Cannot happen inside one statement; if it ever did, the journal must stop, not guess.
         raise JournalUnavailable("L'ajout au journal est incomplet ; lancez journal_verify.")
-    _remember(_LastAppend(extension.head, alone=True))
-    return list(range(head.size, extension.head.size))
+    return True
 
 
 def journal_entries_append(*, records: Sequence[ExchangeRecord]) -> list[int]:

@@ -105,14 +105,15 @@ def test_the_one_statement_append_is_planned_once_per_connection() -> None:
             (count,) = cursor.fetchone()
         return int(count)
 
-    append(1)
-    append(1)  # from here on, appends are the one statement
     assert prepared_appends() == 0
+    append(1)  # 0 → 1: adds a leaf and no inner node of the tree (an empty list of nodes)
+    append(1)  # 1 → 2: adds a leaf and one inner node
+    # The locking path writes with the same statement: prepared the first time for each kind
+    # of parameters (an empty list is typed apart from a list of positions).
+    assert prepared_appends() == 2
     for _ in range(8):
         _, statements = statements_of(1)
         assert len(statements) == 1  # prepared, it is still one round trip
-    # Prepared the first time for each kind of parameters: an append adding no inner node of
-    # the tree sends an empty list, typed apart from a list of positions.
     assert prepared_appends() == 2
     report = verify_journal()
     assert report.ok, report.problems
