@@ -13,7 +13,7 @@ from dlnuf.journal.notes import checkpoint_parse, note_verify, verifier_parse
 from dlnuf.journal.services import journal_entries_append
 from dlnuf.journal.tlog import journal_verifier_key
 from tests.journal.factories import ExchangeRecordFactory
-from tests.journal.test_merkle import rfc_mth
+from tests.journal.rfc9162 import rfc_mth
 
 pytestmark = pytest.mark.django_db
 

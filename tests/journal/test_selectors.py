@@ -14,7 +14,7 @@ from dlnuf.journal.selectors import (
 from dlnuf.journal.services import journal_entries_append, journal_record
 from dlnuf.journal.subjects import subject_key
 from tests.journal.factories import ExchangeRecordFactory
-from tests.journal.test_merkle import rfc_mth, rfc_path, rfc_subproof
+from tests.journal.rfc9162 import rfc_mth, rfc_path, rfc_subproof
 
 pytestmark = pytest.mark.django_db
 

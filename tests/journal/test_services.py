@@ -23,7 +23,7 @@ from dlnuf.journal.services import (
 from dlnuf.journal.signing import journal_key, verify_tree_head_signature
 from dlnuf.journal.verification import verify_journal
 from tests.journal.factories import ExchangeRecordFactory
-from tests.journal.test_merkle import rfc_mth
+from tests.journal.rfc9162 import rfc_mth
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,7 @@ from dlnuf.journal.notes import note_parse, note_sign, raw_public_key, verifier_
 from dlnuf.journal.services import journal_entries_append
 from dlnuf.journal.tlog import journal_origin, journal_verifier_key
 from tests.journal.factories import ExchangeRecordFactory
-from tests.journal.test_merkle import CT_INCLUSION, CT_LEAVES, CT_ROOTS
+from tests.journal.rfc9162 import CT_INCLUSION, CT_LEAVES, CT_ROOTS
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 SIZE = 13

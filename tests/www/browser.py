@@ -7,11 +7,12 @@ skip, unless DLNUF_REQUIRE_BROWSER is set (CI sets it), where they fail instead.
 
 import os
 import shutil
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 import pytest
 
@@ -168,3 +169,26 @@ def verify_in_page(page: Any, index: int) -> str:
     result = block.get_by_role("status")
     result.locator("xpath=self::*[@data-proof-outcome]").wait_for()
     return str(result.inner_text())
+
+
+def crawl_within(page: Any, base_url: str, prefixes: tuple[str, ...]) -> CrawlReport:
+    """Every page under ``prefixes`` reachable by links from their first page, with axe run."""
+    report = CrawlReport()
+    host = urlsplit(base_url).netloc
+    queue = deque([urljoin(base_url, prefixes[0])])
+    seen = set(queue)
+    while queue:
+        url = queue.popleft()
+        response = page.goto(url)
+        report.statuses[url] = response.status if response else 0
+        report.visited.append(url)
+        report.violations[url] = axe_violations(page)
+        for href in page.eval_on_selector_all(
+            "a[href]:not([download])", "links => links.map(link => link.href)"
+        ):
+            target, _ = urldefrag(href)
+            parts = urlsplit(target)
+            if parts.netloc == host and parts.path.startswith(prefixes) and target not in seen:
+                seen.add(target)
+                queue.append(target)
+    return report

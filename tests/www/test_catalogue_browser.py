@@ -1,9 +1,8 @@
 """The catalogue pages pass axe-core, read anonymously and by a signed-in applicant."""
 
-from collections import deque
 from io import StringIO
 from typing import Any
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import urljoin
 
 import pytest
 
@@ -11,7 +10,7 @@ from dlnuf.catalogue.models import PublicApi
 from dlnuf.catalogue.services import catalogue_load
 from dlnuf.organisations.demo import DEMO_PASSWORD
 from dlnuf.organisations.demo import load_demo as load_demo_accounts
-from tests.www.browser import CrawlReport, axe_violations, sign_in
+from tests.www.browser import CrawlReport, axe_violations, crawl_within, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,29 +30,6 @@ def catalogue() -> None:
     catalogue_load()
     PublicApi.objects.exclude(slug__in=KEPT_PUBLIC_APIS).delete()
     load_demo_accounts(stdout=StringIO())
-
-
-def crawl_within(page: Any, base_url: str, prefixes: tuple[str, ...]) -> CrawlReport:
-    """Every page under ``prefixes`` reachable by links from their first page, with axe run."""
-    report = CrawlReport()
-    host = urlsplit(base_url).netloc
-    queue = deque([urljoin(base_url, prefixes[0])])
-    seen = set(queue)
-    while queue:
-        url = queue.popleft()
-        response = page.goto(url)
-        report.statuses[url] = response.status if response else 0
-        report.visited.append(url)
-        report.violations[url] = axe_violations(page)
-        for href in page.eval_on_selector_all(
-            "a[href]:not([download])", "links => links.map(link => link.href)"
-        ):
-            target, _ = urldefrag(href)
-            parts = urlsplit(target)
-            if parts.netloc == host and parts.path.startswith(prefixes) and target not in seen:
-                seen.add(target)
-                queue.append(target)
-    return report
 
 
 def _check(report: CrawlReport) -> None:

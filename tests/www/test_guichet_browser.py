@@ -27,8 +27,7 @@ from tests.support.factories import (
     QualifiedRequestFactory,
     SupportRequestFactory,
 )
-from tests.www.browser import axe_violations, describe, sign_in
-from tests.www.test_catalogue_browser import crawl_within
+from tests.www.browser import axe_violations, crawl_within, describe, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -12,8 +12,7 @@ from dlnuf.habilitations.models import AuthorizationRequest
 from dlnuf.organisations.demo import DEMO_PASSWORD
 from dlnuf.organisations.demo import load_demo as load_demo_accounts
 from dlnuf.procedures.demo import load_demo
-from tests.www.browser import axe_violations, describe, sign_in
-from tests.www.test_catalogue_browser import crawl_within
+from tests.www.browser import axe_violations, crawl_within, describe, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
