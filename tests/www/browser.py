@@ -171,11 +171,14 @@ def verify_in_page(page: Any, index: int) -> str:
     return str(result.inner_text())
 
 
-def crawl_within(page: Any, base_url: str, prefixes: tuple[str, ...]) -> CrawlReport:
-    """Every page under ``prefixes`` reachable by links from their first page, with axe run."""
+def crawl_within(
+    page: Any, base_url: str, prefixes: tuple[str, ...], starts: tuple[str, ...] = ()
+) -> CrawlReport:
+    """Every page under ``prefixes`` reachable by links from ``starts`` (the first prefix by
+    default), with axe run."""
     report = CrawlReport()
     host = urlsplit(base_url).netloc
-    queue = deque([urljoin(base_url, prefixes[0])])
+    queue = deque(urljoin(base_url, path) for path in starts or prefixes[:1])
     seen = set(queue)
     while queue:
         url = queue.popleft()

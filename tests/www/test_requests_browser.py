@@ -5,10 +5,9 @@ habilitation with credentials waiting to be shown). Pages reached by a form (the
 the secret shown once) are checked after the browser submits them.
 """
 
-from collections import deque
 from io import StringIO
 from typing import Any
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import urljoin
 
 import pytest
 
@@ -16,7 +15,7 @@ from dlnuf.catalogue.services import catalogue_load
 from dlnuf.habilitations.demo import load_demo
 from dlnuf.organisations.demo import DEMO_PASSWORD
 from dlnuf.organisations.demo import load_demo as load_demo_accounts
-from tests.www.browser import CrawlReport, axe_violations, describe, sign_in
+from tests.www.browser import CrawlReport, axe_violations, crawl_within, describe, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 OWN_PREFIXES = ("/habilitations/", "/tableau-de-bord/")
@@ -40,25 +39,7 @@ def demo_data() -> None:
 
 def crawl_own_pages(page: Any, base_url: str) -> CrawlReport:
     """Every page under this feature's paths reachable by links from its index pages."""
-    report = CrawlReport()
-    host = urlsplit(base_url).netloc
-    queue = deque(urljoin(base_url, path) for path in OWN_PREFIXES)
-    seen = set(queue)
-    while queue:
-        url = queue.popleft()
-        response = page.goto(url)
-        report.statuses[url] = response.status if response else 0
-        report.visited.append(url)
-        report.violations[url] = axe_violations(page)
-        for href in page.eval_on_selector_all(
-            "a[href]:not([download])", "links => links.map(link => link.href)"
-        ):
-            target, _ = urldefrag(href)
-            parts = urlsplit(target)
-            if parts.netloc == host and parts.path.startswith(OWN_PREFIXES) and target not in seen:
-                seen.add(target)
-                queue.append(target)
-    return report
+    return crawl_within(page, base_url, OWN_PREFIXES, starts=OWN_PREFIXES)
 
 
 @pytest.mark.parametrize("email", ROLES)
